@@ -1,0 +1,116 @@
+// What flows between the stages after sessionization, and what the dataset holds.
+import type { InputEvent, Redaction } from './events.ts';
+
+export const END_REASONS = ['gap', 'lock', 'pause', 'max_duration', 'sensitive', 'exempt', 'end_of_stream'] as const;
+/** Why an episode ended. */
+export type EndReason = (typeof END_REASONS)[number];
+
+/**
+ * A closed episode as the sessionizer emits it: one device's events, ordered by (ts, seq),
+ * deduplicated and already passed through the privacy gate.
+ */
+export interface EpisodeEvents {
+  /** deterministic: derived from the device pseudonym and the first event, so a replay gives the same id. */
+  episode_id: string;
+  device_id: string;
+  user_id: string;
+  /** the episode this one continues when the previous one hit the maximum duration. */
+  continues: string | null;
+  end_reason: EndReason;
+  start_ts: number;
+  end_ts: number;
+  events: InputEvent[];
+}
+
+export const ACTION_KINDS = [
+  'click',
+  'double_click',
+  'triple_click',
+  'right_click',
+  'middle_click',
+  'drag',
+  'scroll',
+  'type',
+  'key',
+  'hotkey',
+] as const;
+export type ActionKind = (typeof ACTION_KINDS)[number];
+
+/** One vertex of the simplified mouse path that led to an action; time is the episode offset. */
+export interface PathPoint {
+  x: number;
+  y: number;
+  t_ms: number;
+}
+
+/** What an agent would emit. Coordinates in virtual-desktop pixels and normalized to [0,1] of the screen. */
+export interface Action {
+  kind: ActionKind;
+  /** offset from the episode start. */
+  t_ms: number;
+  duration_ms: number;
+  x: number | null;
+  y: number | null;
+  nx: number | null;
+  ny: number | null;
+  /** drag end. */
+  x2: number | null;
+  y2: number | null;
+  nx2: number | null;
+  ny2: number | null;
+  /** scroll amounts, summed over the merged wheel events. */
+  dx: number | null;
+  dy: number | null;
+  /** merged typed text (type). */
+  text: string | null;
+  /** key name (key: `Enter`) or chord (hotkey: `ctrl+c`). */
+  key: string | null;
+  /** offset of each keystroke from the action start (type); null when stripped. */
+  key_times_ms: number[] | null;
+  /** simplified mouse path leading to this action. */
+  path: PathPoint[];
+  /** last screen frame captured before the action began. */
+  frame_uri: string | null;
+  /** index into the episode's contexts; -1 when no window was known. */
+  context: number;
+  redacted: Redaction | null;
+}
+
+/** A window context an episode's actions happened in, as written. Participants are never written. */
+export interface EpisodeContext {
+  app: string;
+  title: string | null;
+  url: string | null;
+  eu_linked: boolean;
+}
+
+/** The reducer's result for one episode. */
+export interface ReducedEpisode {
+  actions: Action[];
+  contexts: EpisodeContext[];
+  screen_width: number | null;
+  screen_height: number | null;
+}
+
+/** One dataset row: all identifiers are pseudonyms, all times are offsets or a day. */
+export interface EpisodeRow {
+  episode_id: string;
+  user: string;
+  device: string;
+  split: Split;
+  /** UTC date, YYYY-MM-DD. */
+  start_day: string;
+  duration_ms: number;
+  end_reason: EndReason;
+  continues: string | null;
+  screen_width: number | null;
+  screen_height: number | null;
+  apps: string[];
+  contexts: EpisodeContext[];
+  n_events: number;
+  n_actions: number;
+  actions: Action[];
+}
+
+export const SPLITS = ['train', 'validation', 'test'] as const;
+export type Split = (typeof SPLITS)[number];
