@@ -19,7 +19,10 @@ export interface EpisodeEvents {
   end_reason: EndReason;
   start_ts: number;
   end_ts: number;
+  /** in order; may begin with the focus and frame in force before the episode started (ts before start_ts). */
   events: InputEvent[];
+  /** events that happened inside the episode (the carried-in context not counted). */
+  n_events: number;
 }
 
 export const ACTION_KINDS = [

@@ -1,0 +1,201 @@
+// The command line: thin wrappers that parse flags, load config and call the shells.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig, type PipelineConfig } from './config.ts';
+import { pseudonymKeyFromEnv } from './privacy/pseudonym.ts';
+import { replay, type ReplaySummary } from './replay.ts';
+import { generateToFiles } from './generate/files.ts';
+import { inspectPath, formatInspection } from './inspect.ts';
+
+const USAGE = `episodic: human input events -> privacy-safe task episodes as Parquet shards
+
+Usage:
+  episodic demo [--events N] [--out DIR]
+      generate a synthetic stream, replay it with the default pipeline, print what was made
+  episodic generate [--seed N] [--devices N] [--events N] [--out DIR] [--format jsonl|avro]
+      write a synthetic, human-like stream (events + registry)
+  episodic replay [--config C] --input FILE [--registry FILE] [--out DIR] [--dead-letter FILE]
+      run the pipeline over a recorded stream (.jsonl or .avro); needs EPISODIC_PSEUDONYM_KEY
+  episodic validate CONFIG...
+      check pipeline configs; errors name the key and the line
+  episodic inspect DIR|FILE [--privacy] [--json]
+      summarize a dataset or one shard (aggregate counts only)
+
+--config defaults to pipelines/default.yaml.`;
+
+type Handler = (argv: string[]) => Promise<number>;
+
+function parse<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, allowPositionals = false) {
+  return parseArgs({ args: argv, options, allowPositionals, strict: true });
+}
+
+function configFrom(path: string | undefined): PipelineConfig {
+  return loadConfig(path ? resolve(path) : DEFAULT_CONFIG_PATH);
+}
+
+function isTTY(): boolean {
+  return Boolean(process.stderr.isTTY) && Boolean(process.stdout.isTTY);
+}
+
+function progressPrinter(label: string): { update: (n: number) => void; done: () => void } {
+  if (!isTTY()) return { update: () => {}, done: () => {} };
+  const started = Date.now();
+  let last = 0;
+  return {
+    update(n) {
+      const now = Date.now();
+      if (now - last < 200) return;
+      last = now;
+      const rate = n / Math.max(0.001, (now - started) / 1000);
+      process.stderr.write(`\r${label}: ${n.toLocaleString('en-US')} records  ${Math.round(rate).toLocaleString('en-US')}/s   `);
+    },
+    done() {
+      process.stderr.write('\r\x1b[K');
+    },
+  };
+}
+
+function printSummary(summary: ReplaySummary): void {
+  const c = summary.counters;
+  console.log(`dataset:      ${summary.out}`);
+  console.log(`records read: ${c.records_in.toLocaleString('en-US')} (${c.dead_letters} dead letters)`);
+  console.log(`episodes:     ${c.episodes_written} written, ${c.too_few_actions} too short, ${c.duplicate} duplicate and ${c.late} late events dropped`);
+  console.log(`actions:      ${c.actions_written.toLocaleString('en-US')}`);
+  if (c.dead_letters > 0) console.log(`dead letters: ${summary.deadLetterPath}`);
+}
+
+async function runReplay(config: PipelineConfig, input: string, registry: string | undefined, out: string, key: string, deadLetter?: string) {
+  const progress = progressPrinter('replay');
+  try {
+    return await replay({ config, input, registry, out, pseudonymKey: key, deadLetterPath: deadLetter, onProgress: progress.update });
+  } finally {
+    progress.done();
+  }
+}
+
+const commands: Record<string, Handler> = {
+  async demo(argv) {
+    const { values } = parse(argv, { events: { type: 'string' }, out: { type: 'string' }, seed: { type: 'string' } });
+    const base = resolve(values.out ?? 'out/demo');
+    const config = configFrom(undefined);
+    const streamDir = join(base, 'stream');
+    mkdirSync(streamDir, { recursive: true });
+    const events = Number(values.events ?? 200_000);
+    const generated = await generateToFiles({ out: streamDir, seed: Number(values.seed ?? 7), devices: 24, events, format: 'avro' });
+    console.log(`generated:    ${generated.events.toLocaleString('en-US')} events from ${generated.devices} devices -> ${generated.eventsPath}`);
+    let key = process.env[config.privacy.pseudonym_key_env];
+    if (!key) {
+      key = randomBytes(32).toString('hex');
+      console.log(`pseudonyms:   ${config.privacy.pseudonym_key_env} is not set; using a throwaway key for this demo (ids cannot be linked across runs)`);
+    }
+    const summary = await runReplay(config, generated.eventsPath, generated.registryPath, join(base, 'dataset'), key);
+    printSummary(summary);
+    console.log('');
+    console.log(formatInspection(inspectPath(summary.out)));
+    console.log('\nLoad it in Python:');
+    console.log('  import pyarrow.dataset as ds');
+    console.log(`  table = ds.dataset("${join(summary.out, 'data')}", format="parquet").to_table()`);
+    console.log('  print(table.num_rows, table.schema)');
+    return 0;
+  },
+
+  async generate(argv) {
+    const { values } = parse(argv, {
+      seed: { type: 'string' },
+      devices: { type: 'string' },
+      events: { type: 'string' },
+      out: { type: 'string' },
+      format: { type: 'string' },
+    });
+    const format = values.format ?? 'jsonl';
+    if (format !== 'jsonl' && format !== 'avro') throw new UsageError(`--format must be jsonl or avro, not '${format}'`);
+    const result = await generateToFiles({
+      out: resolve(values.out ?? 'out/stream'),
+      seed: Number(values.seed ?? 1),
+      devices: Number(values.devices ?? 8),
+      events: Number(values.events ?? 100_000),
+      format,
+    });
+    console.log(`${result.events} events from ${result.devices} devices -> ${result.eventsPath}`);
+    console.log(`registry -> ${result.registryPath}`);
+    return 0;
+  },
+
+  async replay(argv) {
+    const { values } = parse(argv, {
+      config: { type: 'string' },
+      input: { type: 'string' },
+      registry: { type: 'string' },
+      out: { type: 'string' },
+      'dead-letter': { type: 'string' },
+    });
+    if (!values.input) throw new UsageError('replay needs --input FILE (.jsonl or .avro)');
+    const config = configFrom(values.config);
+    const key = pseudonymKeyFromEnv(config.privacy.pseudonym_key_env);
+    const out = resolve(values.out ?? config.output.dir);
+    const summary = await runReplay(config, resolve(values.input), values.registry && resolve(values.registry), out, key, values['dead-letter']);
+    printSummary(summary);
+    return 0;
+  },
+
+  async validate(argv) {
+    const { positionals } = parse(argv, {}, true);
+    if (positionals.length === 0) positionals.push(DEFAULT_CONFIG_PATH);
+    let failed = 0;
+    for (const file of positionals) {
+      try {
+        loadConfig(resolve(file));
+        console.log(`${file}: ok`);
+      } catch (error) {
+        failed++;
+        console.error(error instanceof Error ? error.message : String(error));
+      }
+    }
+    return failed ? 1 : 0;
+  },
+
+  async inspect(argv) {
+    const { values, positionals } = parse(argv, { privacy: { type: 'boolean' }, json: { type: 'boolean' } }, true);
+    if (positionals.length !== 1) throw new UsageError('inspect needs one dataset directory or shard file');
+    const inspection = inspectPath(resolve(positionals[0]));
+    if (values.json) console.log(JSON.stringify(inspection, null, 2));
+    else console.log(formatInspection(inspection, { privacy: values.privacy ?? false }));
+    return 0;
+  },
+};
+
+export class UsageError extends Error {}
+
+export function registerCommand(name: string, handler: Handler): void {
+  commands[name] = handler;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(USAGE);
+    return name ? 0 : 2;
+  }
+  const handler = commands[name];
+  if (!handler) {
+    console.error(`unknown command '${name}'\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await handler(rest);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      return 1;
+    }
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`episodic ${name}: ${(error as Error).message}`);
+      return 2;
+    }
+    console.error(`episodic ${name}: ${(error as Error).message}`);
+    if (process.env.EPISODIC_DEBUG) console.error(error);
+    return 1;
+  }
+}

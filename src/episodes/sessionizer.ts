@@ -1,0 +1,254 @@
+// Sessionization: each device's stream, put in event-time order, cut into task episodes.
+//
+// Like Kafka Streams' session windows: events may arrive up to `grace_ms` out of order per device
+// and are still placed in (ts, seq) order; anything older than what was already finalized is late
+// and counted, never merged in afterwards. Unlike Kafka Streams, a device that has gone quiet
+// still closes its episode: "quiet" is measured in stream time (the newest ts seen on the stream),
+// as the stream time that passed since the device's last arrival, so a device with a skewed clock
+// neither closes early nor stays open forever. Every decision depends only on the input order,
+// never on batch sizes or wall clock, so the same input gives the same episodes.
+import type { SessionSettings } from '../config.ts';
+import type { InputEvent } from '../contract/events.ts';
+import type { EndReason, EpisodeEvents } from '../contract/episode.ts';
+import type { EventGate } from '../contract/gate.ts';
+
+/** Derives the deterministic episode id from the device and the episode's first event. */
+export type EpisodeIdFn = (deviceId: string, firstTs: number, firstSeq: number) => string;
+
+export interface SessionCounters {
+  events_in: number;
+  duplicate: number;
+  late: number;
+  episodes_closed: number;
+}
+
+/** Input that is activity: the inactivity gap is measured between these. */
+function isActivity(type: InputEvent['type']): boolean {
+  return type !== 'screen_frame' && type !== 'lock' && type !== 'unlock' && type !== 'pause' && type !== 'resume';
+}
+
+function before(a: InputEvent, b: InputEvent): boolean {
+  return a.ts < b.ts || (a.ts === b.ts && a.seq < b.seq);
+}
+
+interface OpenEpisode {
+  id: string;
+  continues: string | null;
+  startTs: number;
+  lastActivityTs: number;
+  lastTs: number;
+  events: InputEvent[];
+  /** context and frame carried in from before the episode, so its first actions know their window. */
+  prefix: InputEvent[];
+}
+
+class DeviceStream<GateState> {
+  readonly pending: InputEvent[] = [];
+  /** ids of events pending or in the open episode: retries of these are duplicates. */
+  readonly seen = new Set<string>();
+  maxTs = -Infinity;
+  lastFinalized: InputEvent | null = null;
+  /** stream time when this device last sent anything. */
+  lastArrival = 0;
+  open: OpenEpisode | null = null;
+  lastFocus: InputEvent | null = null;
+  lastFrame: InputEvent | null = null;
+  lastClosedId: string | null = null;
+  lastClosedReason: EndReason | null = null;
+
+  constructor(
+    readonly deviceId: string,
+    readonly userId: string,
+    readonly gateState: GateState,
+  ) {}
+}
+
+export class Sessionizer<GateState> {
+  private readonly devices = new Map<string, DeviceStream<GateState>>();
+  private streamTime = -Infinity;
+  private nextSweep = -Infinity;
+  private readonly sweepEveryMs: number;
+  readonly counters: SessionCounters = { events_in: 0, duplicate: 0, late: 0, episodes_closed: 0 };
+
+  constructor(
+    private readonly settings: SessionSettings,
+    private readonly gate: EventGate<GateState>,
+    private readonly episodeId: EpisodeIdFn,
+  ) {
+    this.sweepEveryMs = Math.max(1000, Math.min(60_000, Math.floor(settings.inactivity_gap_ms / 10)));
+  }
+
+  /** Number of devices with an open episode or pending events. */
+  get openDevices(): number {
+    let n = 0;
+    for (const d of this.devices.values()) if (d.open || d.pending.length) n++;
+    return n;
+  }
+
+  /** Adds one decoded event; closed episodes are appended to `out`. */
+  push(event: InputEvent, out: EpisodeEvents[]): void {
+    this.counters.events_in++;
+    let device = this.devices.get(event.device_id);
+    if (device === undefined) {
+      device = new DeviceStream(event.device_id, event.user_id, this.gate.newDeviceState());
+      this.devices.set(event.device_id, device);
+    }
+    if (event.ts > this.streamTime) this.streamTime = event.ts;
+    device.lastArrival = this.streamTime;
+
+    if (device.lastFinalized !== null && !before(device.lastFinalized, event)) {
+      if (device.seen.has(event.event_id)) this.counters.duplicate++;
+      else this.counters.late++;
+    } else if (device.seen.has(event.event_id)) {
+      this.counters.duplicate++;
+    } else {
+      device.seen.add(event.event_id);
+      this.insertPending(device, event);
+      if (event.ts > device.maxTs) device.maxTs = event.ts;
+      this.finalize(device, device.maxTs - this.settings.grace_ms, out);
+    }
+
+    if (this.streamTime >= this.nextSweep) {
+      this.nextSweep = this.streamTime + this.sweepEveryMs;
+      this.closeQuietDevices(this.streamTime, out);
+    }
+  }
+
+  /**
+   * Closes the episodes of devices that have sent nothing for the inactivity gap plus grace,
+   * measured against `now` (stream time on replay; the Kafka source may pass wall-clock based time).
+   */
+  closeQuietDevices(now: number, out: EpisodeEvents[]): void {
+    const quietFor = this.settings.inactivity_gap_ms + this.settings.grace_ms;
+    for (const device of this.devices.values()) {
+      if ((device.open !== null || device.pending.length > 0) && now - device.lastArrival > quietFor) {
+        this.finalize(device, Infinity, out);
+        if (device.open) this.close(device, 'gap', out);
+      }
+    }
+  }
+
+  /** End of input: everything still open is closed. */
+  flush(out: EpisodeEvents[]): void {
+    for (const device of this.devices.values()) {
+      this.finalize(device, Infinity, out);
+      if (device.open) this.close(device, 'end_of_stream', out);
+    }
+  }
+
+  /** Forgets a device's open state without emitting it (Kafka: its partition was revoked). */
+  discardDevices(predicate: (deviceId: string) => boolean): void {
+    for (const [id] of this.devices) if (predicate(id)) this.devices.delete(id);
+  }
+
+  private insertPending(device: DeviceStream<GateState>, event: InputEvent): void {
+    const pending = device.pending;
+    let i = pending.length;
+    // Events mostly arrive in order: walk back from the end.
+    while (i > 0 && before(event, pending[i - 1])) i--;
+    if (i === pending.length) pending.push(event);
+    else pending.splice(i, 0, event);
+  }
+
+  private finalize(device: DeviceStream<GateState>, watermark: number, out: EpisodeEvents[]): void {
+    const pending = device.pending;
+    let n = 0;
+    while (n < pending.length && pending[n].ts <= watermark) {
+      this.process(device, pending[n], out);
+      n++;
+    }
+    if (n === 0) return;
+    device.lastFinalized = pending[n - 1];
+    if (n === pending.length) pending.length = 0;
+    else pending.splice(0, n);
+  }
+
+  /** One event of one device, in (ts, seq) order. */
+  private process(device: DeviceStream<GateState>, event: InputEvent, out: EpisodeEvents[]): void {
+    const result = this.gate.admit(event, device.gateState);
+    if (result.verdict === 'drop') return;
+    if (result.verdict === 'boundary') {
+      if (device.open) this.close(device, result.reason, out);
+      if (result.reason !== 'pause') {
+        // context and frames from before a sensitive window or an exemption are not carried over it
+        device.lastFocus = null;
+        device.lastFrame = null;
+      }
+      return;
+    }
+    const kept = result.event;
+    const type = kept.type;
+    if (type === 'lock') {
+      if (device.open) this.close(device, 'lock', out);
+      return;
+    }
+    if (type === 'unlock' || type === 'pause' || type === 'resume') return;
+
+    let open = device.open;
+    if (open !== null) {
+      if (isActivity(type) && kept.ts - open.lastActivityTs > this.settings.inactivity_gap_ms) {
+        this.close(device, 'gap', out);
+        open = null;
+      } else if (kept.ts - open.startTs >= this.settings.max_duration_ms) {
+        this.close(device, 'max_duration', out);
+        open = null;
+      }
+    }
+    if (type === 'focus') device.lastFocus = kept;
+    if (open === null) {
+      if (!isActivity(type)) {
+        // a frame alone does not start an episode, but may be the observation before its first action
+        if (type === 'screen_frame') device.lastFrame = kept;
+        return;
+      }
+      open = this.open(device, kept);
+    }
+    if (type === 'screen_frame') device.lastFrame = kept;
+    open.events.push(kept);
+    open.lastTs = kept.ts;
+    if (isActivity(type)) open.lastActivityTs = kept.ts;
+  }
+
+  private open(device: DeviceStream<GateState>, first: InputEvent): OpenEpisode {
+    const continues = device.lastClosedReason === 'max_duration' ? device.lastClosedId : null;
+    const prefix: InputEvent[] = [];
+    if (device.lastFocus !== null && first.type !== 'focus') prefix.push(device.lastFocus);
+    if (device.lastFrame !== null && first.ts - device.lastFrame.ts <= this.settings.inactivity_gap_ms) {
+      prefix.push(device.lastFrame);
+    }
+    const open: OpenEpisode = {
+      id: this.episodeId(device.deviceId, first.ts, first.seq),
+      continues,
+      startTs: first.ts,
+      lastActivityTs: first.ts,
+      lastTs: first.ts,
+      events: [],
+      prefix,
+    };
+    device.open = open;
+    return open;
+  }
+
+  private close(device: DeviceStream<GateState>, reason: EndReason, out: EpisodeEvents[]): void {
+    const open = device.open!;
+    device.open = null;
+    device.lastClosedId = open.id;
+    device.lastClosedReason = reason;
+    // ids of events still pending must stay known; ids of the closed episode can go
+    device.seen.clear();
+    for (const e of device.pending) device.seen.add(e.event_id);
+    this.counters.episodes_closed++;
+    const events = open.prefix.length ? open.prefix.concat(open.events) : open.events;
+    out.push({
+      episode_id: open.id,
+      device_id: device.deviceId,
+      user_id: device.userId,
+      continues: open.continues,
+      end_reason: reason,
+      start_ts: open.startTs,
+      end_ts: open.lastTs,
+      events,
+      n_events: open.events.length,
+    });
+  }
+}

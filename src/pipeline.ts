@@ -1,0 +1,189 @@
+// The one place where the stages are wired together:
+//   decode -> sessionize (privacy gate inside, per device in event order) -> reduce to actions
+//   -> scrub kept text -> drop short episodes -> pseudonymize, split -> row for the shard writer.
+// Everything here is pure with respect to I/O: sources feed it, the sink callbacks take its output.
+import { createHash, createHmac } from 'node:crypto';
+import type { PipelineConfig } from './config.ts';
+import { privacySettings } from './config.ts';
+import type { DeadLetter, InputEvent, SourcePosition } from './contract/events.ts';
+import type { EpisodeEvents, EpisodeRow, Split } from './contract/episode.ts';
+import { decodeEvent } from './contract/decode.ts';
+import { Sessionizer } from './episodes/sessionizer.ts';
+import { reduceEpisode } from './actions/reducer.ts';
+import { PrivacyAudit } from './privacy/audit.ts';
+import { PrivacyGate } from './privacy/gate.ts';
+import type { Registry } from './privacy/registry.ts';
+import { scrubActions } from './privacy/scrub.ts';
+import { Pseudonymizer } from './privacy/pseudonym.ts';
+
+/** A record as a source delivers it: parsed (or not) and where it came from. */
+export interface SourceRecord {
+  value?: unknown;
+  /** set when the source itself could not parse the record. */
+  error?: string;
+  position: SourcePosition;
+  /** the original bytes as text (JSONL line) or base64, for the dead-letter output. */
+  raw: string;
+}
+
+export interface PipelineSink {
+  episode(row: EpisodeRow): void;
+  deadLetter(letter: DeadLetter): void;
+}
+
+export interface PipelineCounters {
+  records_in: number;
+  dead_letters: number;
+  events_in: number;
+  duplicate: number;
+  late: number;
+  episodes_closed: number;
+  too_few_actions: number;
+  episodes_written: number;
+  actions_written: number;
+  events_in_episodes_written: number;
+}
+
+/** Split by a hash of the user pseudonym: one person never lands in two splits. */
+export function splitFor(userPseudonym: string, splits: PipelineConfig['output']['splits']): Split {
+  const bucket = (parseInt(createHash('sha256').update(userPseudonym).digest('hex').slice(0, 8), 16) / 0x1_0000_0000) * 100;
+  if (bucket < splits.train) return 'train';
+  if (bucket < splits.train + splits.validation) return 'validation';
+  return 'test';
+}
+
+function utcDay(ts: number): string {
+  return new Date(ts).toISOString().slice(0, 10);
+}
+
+export class Pipeline {
+  readonly audit = new PrivacyAudit();
+  private readonly sessionizer: Sessionizer<ReturnType<PrivacyGate['newDeviceState']>>;
+  private readonly pseudonyms: Pseudonymizer;
+  private readonly closed: EpisodeEvents[] = [];
+  private readonly splitOfUser = new Map<string, Split>();
+  private readonly counts = {
+    records_in: 0,
+    dead_letters: 0,
+    too_few_actions: 0,
+    episodes_written: 0,
+    actions_written: 0,
+    events_in_episodes_written: 0,
+  };
+
+  constructor(
+    private readonly config: PipelineConfig,
+    pseudonymKey: string,
+    registry: Registry,
+    private readonly sink: PipelineSink,
+  ) {
+    this.pseudonyms = new Pseudonymizer(pseudonymKey);
+    const gate = new PrivacyGate(privacySettings(config), registry, this.audit);
+    // Keyed like the pseudonyms: a plain hash of a guessable device id could be reversed.
+    this.sessionizer = new Sessionizer(config.session, gate, (deviceId, ts, seq) =>
+      createHmac('sha256', pseudonymKey).update(`episode\u0000${deviceId}\u0000${ts}\u0000${seq}`).digest('hex').slice(0, 32),
+    );
+  }
+
+  get counters(): PipelineCounters {
+    return { ...this.counts, ...this.sessionizer.counters };
+  }
+
+  get openDevices(): number {
+    return this.sessionizer.openDevices;
+  }
+
+  /** Decodes and processes a batch of source records. */
+  pushRecords(records: readonly SourceRecord[]): void {
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i];
+      this.counts.records_in++;
+      if (record.error !== undefined) {
+        this.deadLetter(record.error, record);
+        continue;
+      }
+      const decoded = decodeEvent(record.value);
+      if (!decoded.ok) {
+        this.deadLetter(decoded.reason, record);
+        continue;
+      }
+      this.sessionizer.push(decoded.event, this.closed);
+    }
+    this.drainClosed();
+  }
+
+  /** Processes events that are already decoded and valid (tests, generators, benchmarks). */
+  pushEvents(events: Iterable<InputEvent>): void {
+    for (const event of events) {
+      this.counts.records_in++;
+      this.sessionizer.push(event, this.closed);
+      if (this.closed.length > 64) this.drainClosed();
+    }
+    this.drainClosed();
+  }
+
+  /** Closes devices that have been quiet for the gap plus grace as of `now` (epoch ms). */
+  closeQuietDevices(now: number): void {
+    this.sessionizer.closeQuietDevices(now, this.closed);
+    this.drainClosed();
+  }
+
+  /** End of input: closes every open episode. */
+  end(): void {
+    this.sessionizer.flush(this.closed);
+    this.drainClosed();
+  }
+
+  /** Kafka rebalance: forget open episodes of devices we no longer own, without writing them. */
+  discardDevices(predicate: (deviceId: string) => boolean): void {
+    this.sessionizer.discardDevices(predicate);
+  }
+
+  private deadLetter(reason: string, record: SourceRecord): void {
+    this.counts.dead_letters++;
+    this.sink.deadLetter({ reason, position: record.position, raw: record.raw });
+  }
+
+  private drainClosed(): void {
+    const closed = this.closed;
+    for (let i = 0; i < closed.length; i++) this.finishEpisode(closed[i]);
+    closed.length = 0;
+  }
+
+  private finishEpisode(episode: EpisodeEvents): void {
+    const reduced = reduceEpisode(episode.events, episode.start_ts, this.config.actions);
+    if (reduced.actions.length < this.config.session.min_actions || reduced.actions.length === 0) {
+      this.counts.too_few_actions++;
+      return;
+    }
+    scrubActions(reduced.actions, this.audit);
+    const user = this.pseudonyms.of(episode.user_id);
+    let split = this.splitOfUser.get(user);
+    if (split === undefined) {
+      split = splitFor(user, this.config.output.splits);
+      this.splitOfUser.set(user, split);
+    }
+    const apps: string[] = [];
+    for (const c of reduced.contexts) if (!apps.includes(c.app)) apps.push(c.app);
+    this.counts.episodes_written++;
+    this.counts.actions_written += reduced.actions.length;
+    this.counts.events_in_episodes_written += episode.n_events;
+    this.sink.episode({
+      episode_id: episode.episode_id,
+      user,
+      device: this.pseudonyms.of(episode.device_id),
+      split,
+      start_day: utcDay(episode.start_ts),
+      duration_ms: episode.end_ts - episode.start_ts,
+      end_reason: episode.end_reason,
+      continues: episode.continues,
+      screen_width: reduced.screen_width,
+      screen_height: reduced.screen_height,
+      apps,
+      contexts: reduced.contexts,
+      n_events: episode.n_events,
+      n_actions: reduced.actions.length,
+      actions: reduced.actions,
+    });
+  }
+}

@@ -1,0 +1,122 @@
+// Replay: the imperative shell around the pipeline for a recorded stream in a file.
+// Reads the registry and the events, feeds the pipeline, writes shards, the manifest and the card.
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, openSync, writeSync, closeSync, fsyncSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { configHash, type PipelineConfig } from './config.ts';
+import type { DeadLetter } from './contract/events.ts';
+import { Pipeline, type PipelineCounters } from './pipeline.ts';
+import { Registry } from './privacy/registry.ts';
+import { readEventFile, readRegistryFile } from './sources/file.ts';
+import { ShardWriter } from './shards/writer.ts';
+import { writeDatasetFiles } from './shards/dataset.ts';
+
+export interface ReplayOptions {
+  config: PipelineConfig;
+  input: string;
+  registry?: string;
+  out: string;
+  deadLetterPath?: string;
+  pseudonymKey: string;
+  /** called now and then with the number of records read so far and the input bytes consumed. */
+  onProgress?: (recordsRead: number) => void;
+}
+
+export interface ReplaySummary {
+  out: string;
+  deadLetterPath: string;
+  counters: PipelineCounters;
+  manifestPath: string;
+}
+
+/** Where dead letters go by default: beside the dataset, never inside it (they hold raw input). */
+export function defaultDeadLetterPath(out: string): string {
+  return `${resolve(out)}.dead-letter.jsonl`;
+}
+
+/**
+ * Makes `out` ready for a fresh dataset. A directory that holds an earlier dataset is replaced;
+ * any other non-empty directory is refused, so a typo in --out never wipes someone's files.
+ */
+export function prepareOutputDir(out: string): void {
+  if (existsSync(out)) {
+    if (!statSync(out).isDirectory()) throw new Error(`--out ${out} exists and is not a directory`);
+    const entries = readdirSync(out);
+    if (entries.length > 0) {
+      if (!entries.includes('manifest.json')) {
+        throw new Error(`--out ${out} is not empty and holds no episodic dataset (no manifest.json); refusing to write into it`);
+      }
+      for (const name of ['data', 'manifest.json', 'README.md']) rmSync(join(out, name), { recursive: true, force: true });
+    }
+  }
+  mkdirSync(out, { recursive: true });
+}
+
+/** Appends dead letters as JSON Lines; opened lazily so a clean run leaves no empty file behind. */
+export class DeadLetterFile {
+  private fd: number | null = null;
+  count = 0;
+  constructor(readonly path: string) {
+    rmSync(path, { force: true });
+  }
+  write(letter: DeadLetter): void {
+    if (this.fd === null) {
+      mkdirSync(dirname(this.path), { recursive: true });
+      this.fd = openSync(this.path, 'w');
+    }
+    this.count++;
+    writeSync(this.fd, JSON.stringify(letter) + '\n');
+  }
+  close(): void {
+    if (this.fd !== null) {
+      fsyncSync(this.fd);
+      closeSync(this.fd);
+      this.fd = null;
+    }
+  }
+}
+
+export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
+  const { config, out } = options;
+  const registry = new Registry();
+  const deadLetters = new DeadLetterFile(options.deadLetterPath ?? config.output.dead_letter ?? defaultDeadLetterPath(out));
+  if (options.registry) {
+    const { records, dead } = await readRegistryFile(options.registry);
+    for (const record of records) registry.apply(record);
+    for (const letter of dead) deadLetters.write(letter);
+  }
+
+  prepareOutputDir(out);
+  const writer = new ShardWriter({
+    dir: out,
+    writerId: 'replay',
+    formats: config.output.formats,
+    shardTargetBytes: config.output.shard_target_bytes,
+    rowGroupBytes: config.output.row_group_bytes,
+  });
+  const pipeline = new Pipeline(config, options.pseudonymKey, registry, {
+    episode: (row) => void writer.add(row),
+    deadLetter: (letter) => deadLetters.write(letter),
+  });
+
+  let recordsRead = 0;
+  try {
+    for await (const batch of readEventFile(options.input)) {
+      pipeline.pushRecords(batch);
+      recordsRead += batch.length;
+      options.onProgress?.(recordsRead);
+    }
+    pipeline.end();
+    writer.flush();
+  } finally {
+    deadLetters.close();
+  }
+
+  const manifestPath = writeDatasetFiles(out, {
+    name: config.name,
+    configHash: configHash(config),
+    shards: writer.shards,
+    counters: pipeline.counters,
+    audit: pipeline.audit,
+  });
+  return { out, deadLetterPath: deadLetters.path, counters: pipeline.counters, manifestPath };
+}
