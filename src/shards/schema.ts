@@ -81,7 +81,7 @@ export const COLUMN_DESCRIPTIONS: Readonly<Record<string, string>> = {
   episode_id: 'Episode id, deterministic: a replay of the same events gives the same id.',
   user: 'Pseudonym of the person (keyed hash; never the employee id).',
   device: 'Pseudonym of the device.',
-  split: 'train, validation or test; all episodes of one user are in one split.',
+  split: 'train, validation or test (also the folder under data/).',
   start_day: 'UTC day the episode started (no time of day is kept).',
   duration_ms: 'Episode length in milliseconds (at most the configured maximum, 60 min by default).',
   end_reason:

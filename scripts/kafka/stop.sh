@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Stops the broker start.sh started on $KAFKA_PORT (default 9092) and deletes its data.
+# SIGTERM first so it shuts down cleanly; SIGKILL if it is still there after
+# KAFKA_STOP_TIMEOUT seconds (default 20). Stopping a broker that is not running succeeds.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+if ! kafka_load_state; then
+  echo "kafka: no broker started by start.sh on port $KAFKA_PORT"
+  exit 0
+fi
+
+if kafka_is_broker_pid "$BROKER_PID"; then
+  kill -TERM "$BROKER_PID" 2>/dev/null || true
+  deadline=$((SECONDS + ${KAFKA_STOP_TIMEOUT:-20}))
+  while kafka_is_broker_pid "$BROKER_PID" && ((SECONDS < deadline)); do sleep 0.2; done
+  if kafka_is_broker_pid "$BROKER_PID"; then
+    echo "kafka: broker pid $BROKER_PID ignored SIGTERM for ${KAFKA_STOP_TIMEOUT:-20} s; killing it" >&2
+    kill -KILL "$BROKER_PID" 2>/dev/null || true
+    while kill -0 "$BROKER_PID" 2>/dev/null; do sleep 0.1; done
+  fi
+  echo "kafka: stopped broker on 127.0.0.1:$KAFKA_PORT (pid $BROKER_PID)"
+else
+  echo "kafka: broker on port $KAFKA_PORT was already gone; cleaning up"
+fi
+
+kafka_remove_data_dir "$DATA_DIR"
+rm -f -- "$KAFKA_STATE_FILE"

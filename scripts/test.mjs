@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// `npm test`: type-checks, makes sure the independent readers (pyarrow, DuckDB) and a real Kafka
+// broker are there, runs every ava test file, and stops the broker it started.
+// KAFKA_BROKERS=host:port uses an existing broker instead of starting one.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const run = (cmd, args, opts = {}) => spawnSync(cmd, args, { cwd: root, stdio: 'inherit', ...opts });
+
+function ensurePythonReaders() {
+  const probe = spawnSync('python3', ['-c', 'import pyarrow, duckdb'], { cwd: root });
+  if (probe.status === 0) return;
+  if (probe.error) {
+    console.error('npm test: python3 is needed for the independent Parquet readers (pyarrow, duckdb); install Python 3 with pip');
+    process.exit(1);
+  }
+  console.log('npm test: installing pyarrow and duckdb for Python (independent readers of our Parquet output)');
+  const pip = run('python3', ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', 'pyarrow', 'duckdb']);
+  if (pip.status !== 0) {
+    console.error('npm test: could not install pyarrow and duckdb; run: python3 -m pip install pyarrow duckdb');
+    process.exit(1);
+  }
+}
+
+const extraArgs = process.argv.slice(2);
+const typecheck = run('npx', ['tsc', '-p', '.']);
+if (typecheck.status !== 0) process.exit(typecheck.status ?? 1);
+ensurePythonReaders();
+
+let startedBroker = false;
+const env = { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' };
+if (!env.KAFKA_BROKERS) {
+  const port = env.KAFKA_PORT ?? '39092';
+  const start = run('bash', ['scripts/kafka/start.sh'], { env: { ...env, KAFKA_PORT: port } });
+  if (start.status !== 0) {
+    console.error('npm test: could not start the Kafka broker the integration tests need (see above).');
+    process.exit(1);
+  }
+  startedBroker = true;
+  env.KAFKA_BROKERS = `127.0.0.1:${port}`;
+  env.KAFKA_PORT = port;
+}
+
+let status = 1;
+try {
+  const ava = run('npx', ['ava', ...extraArgs], { env });
+  status = ava.status ?? 1;
+} finally {
+  if (startedBroker) run('bash', ['scripts/kafka/stop.sh'], { env });
+}
+process.exit(status);

@@ -1,0 +1,444 @@
+// The Avro form of the contract (schemas/*.avsc): what the capture agents put on Kafka and what
+// recordings are archived as. Decoding gives exactly the shape JSON.parse gives for the same event,
+// nulls left out, so everything after the source is blind to the encoding.
+import { readFileSync } from 'node:fs';
+import avro from 'avsc';
+import { EVENT_TYPES, MODIFIERS, MOUSE_BUTTONS } from './events.ts';
+import type { InputEvent, Modifier, RegistryRecord, Screen, WindowContext } from './events.ts';
+
+type AvroType = avro.Type;
+type AvroResolver = ReturnType<AvroType['createResolver']>;
+
+function loadSchema(fileName: string): AvroType {
+  const text = readFileSync(new URL(`../../schemas/${fileName}`, import.meta.url), 'utf8');
+  return avro.Type.forSchema(JSON.parse(text));
+}
+
+/** Reader schema of `InputEvent` (schemas/input-event.avsc). */
+export const inputEventType: AvroType = loadSchema('input-event.avsc');
+/** Reader schema of `RegistryRecord` (schemas/registry-record.avsc). */
+export const registryRecordType: AvroType = loadSchema('registry-record.avsc');
+
+// ---------------------------------------------------------------------------------------------
+// Confluent wire framing: magic byte 0, schema id as a 4-byte big-endian integer, Avro payload.
+
+const CONFLUENT_MAGIC = 0;
+const CONFLUENT_HEADER_BYTES = 5;
+
+/** Splits a Confluent-framed message; a buffer without the magic byte is returned as plain payload. */
+export function stripConfluentFraming(buf: Buffer): { schemaId: number | null; payload: Buffer } {
+  if (buf.length >= CONFLUENT_HEADER_BYTES && buf[0] === CONFLUENT_MAGIC) {
+    return { schemaId: buf.readUInt32BE(1), payload: buf.subarray(CONFLUENT_HEADER_BYTES) };
+  }
+  return { schemaId: null, payload: buf };
+}
+
+export function frameConfluent(schemaId: number, payload: Buffer): Buffer {
+  const framed = Buffer.allocUnsafe(CONFLUENT_HEADER_BYTES + payload.length);
+  framed[0] = CONFLUENT_MAGIC;
+  framed.writeUInt32BE(schemaId >>> 0, 1);
+  payload.copy(framed, CONFLUENT_HEADER_BYTES);
+  return framed;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schema evolution: data written with another (older or newer) schema is read through a resolver
+// to our reader schema. Resolvers are costly to build, so there is one per writer schema.
+
+/** How to read bytes written with some writer schema: `resolver` is undefined when it equals ours. */
+interface WriterReading {
+  readonly resolver: AvroResolver | undefined;
+}
+
+function readingFor(reader: AvroType, writer: AvroType): WriterReading {
+  return { resolver: writer.equals(reader) ? undefined : reader.createResolver(writer) };
+}
+
+class WriterSchemas {
+  private readonly byType = new WeakMap<AvroType, WriterReading>();
+  private readonly byCanonical = new Map<string, WriterReading>();
+  private readonly byId = new Map<number, WriterReading>();
+  private readonly same: WriterReading = { resolver: undefined };
+
+  constructor(private readonly reader: AvroType) {}
+
+  forType(writer: AvroType | undefined): WriterReading {
+    if (writer === undefined || writer === this.reader) return this.same;
+    let reading = this.byType.get(writer);
+    if (reading === undefined) {
+      reading = this.forSchemaText(JSON.stringify(writer.schema()));
+      this.byType.set(writer, reading);
+    }
+    return reading;
+  }
+
+  /** A writer schema as JSON text (an Avro file header, a schema-registry answer). */
+  forSchemaText(schemaJson: string): WriterReading {
+    const writer = avro.Type.forSchema(JSON.parse(schemaJson));
+    const canonical = writer.fingerprint('sha256').toString('hex');
+    let reading = this.byCanonical.get(canonical);
+    if (reading === undefined) {
+      reading = readingFor(this.reader, writer);
+      this.byCanonical.set(canonical, reading);
+    }
+    return reading;
+  }
+
+  register(schemaId: number, writer: AvroType | string | object): void {
+    const text = typeof writer === 'string' ? writer : JSON.stringify(writer instanceof avro.Type ? writer.schema() : writer);
+    this.byId.set(schemaId, this.forSchemaText(text));
+  }
+
+  forId(schemaId: number): WriterReading | undefined {
+    return this.byId.get(schemaId);
+  }
+}
+
+const eventWriters = new WriterSchemas(inputEventType);
+const registryWriters = new WriterSchemas(registryRecordType);
+
+/**
+ * Tells the decoders which writer schema a Confluent schema id stands for (from the schema
+ * registry). Messages with an unregistered id are read as written with our own schema.
+ */
+export function registerEventWriterSchema(schemaId: number, writer: AvroType | string | object): void {
+  eventWriters.register(schemaId, writer);
+}
+
+export function registerRegistryWriterSchema(schemaId: number, writer: AvroType | string | object): void {
+  registryWriters.register(schemaId, writer);
+}
+
+/** The resolver that reads records written with `writerSchemaJson` as `InputEvent`s (undefined: same schema). */
+export function eventResolverForSchemaText(writerSchemaJson: string): AvroResolver | undefined {
+  return eventWriters.forSchemaText(writerSchemaJson).resolver;
+}
+
+export function registryResolverForSchemaText(writerSchemaJson: string): AvroResolver | undefined {
+  return registryWriters.forSchemaText(writerSchemaJson).resolver;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Avro value <-> contract object. avsc gives class instances with every field (null when absent);
+// the contract wants plain objects with absent fields left out.
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+function contextFromAvro(c: any): WindowContext {
+  return { app: c.app, title: c.title, url: c.url, participants: c.participants, tags: c.tags };
+}
+
+function screenFromAvro(s: any): Screen {
+  return { width: s.width, height: s.height, scale: s.scale };
+}
+
+/** An avsc-decoded InputEvent (reader schema) as the contract object. */
+export function eventFromAvro(r: any): InputEvent {
+  const e: InputEvent = {
+    event_id: r.event_id,
+    device_id: r.device_id,
+    user_id: r.user_id,
+    seq: r.seq,
+    ts: r.ts,
+    type: r.type,
+  };
+  if (r.x !== null) e.x = r.x;
+  if (r.y !== null) e.y = r.y;
+  if (r.button !== null) e.button = r.button;
+  if (r.dx !== null) e.dx = r.dx;
+  if (r.dy !== null) e.dy = r.dy;
+  if (r.key !== null) e.key = r.key;
+  if (r.char !== null) e.char = r.char;
+  if (r.modifiers !== null) e.modifiers = r.modifiers;
+  if (r.secure !== null) e.secure = r.secure;
+  if (r.text !== null) e.text = r.text;
+  if (r.frame_uri !== null) e.frame_uri = r.frame_uri;
+  if (r.context !== null) e.context = contextFromAvro(r.context);
+  if (r.screen !== null) e.screen = screenFromAvro(r.screen);
+  if (r.geo !== null) e.geo = r.geo;
+  if (r.duration_ms !== null) e.duration_ms = r.duration_ms;
+  return e;
+}
+
+function orNull<T>(v: T | undefined): T | null {
+  return v === undefined ? null : v;
+}
+
+/** The Avro value of an event: every reader field present, null where absent. Gate-only fields are not part of the wire form. */
+export function eventToAvro(e: InputEvent): Record<string, unknown> {
+  const c = e.context;
+  const s = e.screen;
+  return {
+    event_id: e.event_id,
+    device_id: e.device_id,
+    user_id: e.user_id,
+    seq: e.seq,
+    ts: e.ts,
+    type: e.type,
+    x: orNull(e.x),
+    y: orNull(e.y),
+    button: orNull(e.button),
+    dx: orNull(e.dx),
+    dy: orNull(e.dy),
+    key: orNull(e.key),
+    char: orNull(e.char),
+    modifiers: orNull(e.modifiers),
+    secure: orNull(e.secure),
+    text: orNull(e.text),
+    frame_uri: orNull(e.frame_uri),
+    context:
+      c === undefined || c === null
+        ? null
+        : { app: c.app, title: orNull(c.title), url: orNull(c.url), participants: c.participants ?? [], tags: c.tags ?? [] },
+    screen: s === undefined || s === null ? null : { width: s.width, height: s.height, scale: s.scale },
+    geo: orNull(e.geo),
+    duration_ms: orNull(e.duration_ms),
+  };
+}
+
+/** An avsc-decoded RegistryRecord (reader schema) as the contract's wire-shaped object (nulls left out). */
+export function registryValueFromAvro(r: any): Record<string, unknown> {
+  const out: Record<string, unknown> = { kind: r.kind, user_id: r.user_id };
+  if (r.region !== null) out.region = r.region;
+  if (r.from !== null) out.from = r.from;
+  if (r.until !== null) out.until = r.until;
+  if (r.reason !== null) out.reason = r.reason;
+  if (r.ts !== null) out.ts = r.ts;
+  return out;
+}
+
+export function registryToAvro(r: RegistryRecord): Record<string, unknown> {
+  return {
+    kind: r.kind,
+    user_id: r.user_id,
+    region: r.kind === 'person' ? r.region : null,
+    from: r.kind === 'exemption' ? r.from : null,
+    until: r.kind === 'exemption' ? r.until : null,
+    reason: r.kind === 'exemption' ? r.reason : null,
+    ts: r.kind === 'erasure' ? r.ts : null,
+  };
+}
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
+// ---------------------------------------------------------------------------------------------
+// Hot path: reading events written with exactly our schema straight into contract objects.
+// avsc would build a record instance per event that then has to be copied into a plain object, and
+// it decodes every string in native code; here an event is one object, and short ASCII strings
+// (ids, key codes) are built in JS, which is several times cheaper than a call into native code.
+// Any other writer schema goes through avsc and its resolver.
+
+/** Canonical-form fingerprint of the schema the reader below was written for. */
+const FAST_READER_FINGERPRINT = '5b6aa762fabf700608012e2cd12c1ed90246508da0e6e0f40c7de0a230be1960';
+/** False when schemas/input-event.avsc changed without `readEventFast` following: decoding falls back to avsc. */
+export const fastEventReaderActive = inputEventType.fingerprint('sha256').toString('hex') === FAST_READER_FINGERPRINT;
+
+/** Read position shared by the calls that decode one record; a mutable holder so nothing is allocated per record. */
+export interface AvroCursor {
+  pos: number;
+}
+
+let at = 0;
+
+function readLong(b: Buffer): number {
+  let x = b[at++];
+  if (x < 0x80) return (x >>> 1) ^ -(x & 1);
+  let n = x & 0x7f;
+  let k = 7;
+  do {
+    x = b[at++];
+    n |= (x & 0x7f) << k;
+    k += 7;
+  } while (x >= 0x80 && k < 28);
+  if (x < 0x80) return (n >>> 1) ^ -(n & 1);
+  // beyond 28 bits (timestamps): float arithmetic, exact up to 2^53
+  let f = n;
+  let scale = 268435456;
+  do {
+    x = b[at++];
+    f += (x & 0x7f) * scale;
+    scale *= 128;
+  } while (x >= 0x80 && scale < 2 ** 70);
+  return f % 2 === 0 ? f / 2 : -(f + 1) / 2;
+}
+
+const SHORT_STRING_BYTES = 16;
+
+function readString(b: Buffer): string {
+  const len = readLong(b);
+  const start = at;
+  at += len;
+  if (len < 0 || at > b.length) throw new Error('invalid or truncated string');
+  if (len <= SHORT_STRING_BYTES) {
+    let s = '';
+    for (let i = start; i < at; i++) {
+      const c = b[i];
+      if (c >= 0x80) return b.toString('utf8', start, at);
+      s += String.fromCharCode(c);
+    }
+    return s;
+  }
+  return b.toString('utf8', start, at);
+}
+
+function readDouble(b: Buffer): number {
+  const v = b.readDoubleLE(at);
+  at += 8;
+  return v;
+}
+
+/** Union with null as branch 0: true when the value branch follows. */
+function present(b: Buffer): boolean {
+  const branch = b[at++];
+  if (branch === 0) return false;
+  if (branch === 2) return true;
+  throw new Error(`invalid union branch byte ${branch}`);
+}
+
+function symbol<T>(symbols: readonly T[], b: Buffer, what: string): T {
+  const i = readLong(b);
+  const s = symbols[i];
+  if (s === undefined) throw new Error(`invalid ${what} index ${i}`);
+  return s;
+}
+
+/** Array block header: item count of the next block (0 ends the array); a negative count carries a byte size. */
+function blockCount(b: Buffer): number {
+  let n = readLong(b);
+  if (n < 0) {
+    n = -n;
+    readLong(b);
+  }
+  if (at > b.length || Number.isNaN(n)) throw new Error('truncated array');
+  return n;
+}
+
+function readStringArray(b: Buffer): string[] {
+  const out: string[] = [];
+  for (let n = blockCount(b); n !== 0; n = blockCount(b)) for (let i = 0; i < n; i++) out.push(readString(b));
+  return out;
+}
+
+function readEventFast(b: Buffer, cursor: AvroCursor): InputEvent {
+  at = cursor.pos;
+  const e: InputEvent = {
+    event_id: readString(b),
+    device_id: readString(b),
+    user_id: readString(b),
+    seq: readLong(b),
+    ts: readLong(b),
+    type: symbol(EVENT_TYPES, b, 'event type'),
+  };
+  if (present(b)) e.x = readDouble(b);
+  if (present(b)) e.y = readDouble(b);
+  if (present(b)) e.button = symbol(MOUSE_BUTTONS, b, 'button');
+  if (present(b)) e.dx = readDouble(b);
+  if (present(b)) e.dy = readDouble(b);
+  if (present(b)) e.key = readString(b);
+  if (present(b)) e.char = readString(b);
+  if (present(b)) {
+    const modifiers: Modifier[] = [];
+    for (let n = blockCount(b); n !== 0; n = blockCount(b)) for (let i = 0; i < n; i++) modifiers.push(symbol(MODIFIERS, b, 'modifier'));
+    e.modifiers = modifiers;
+  }
+  if (present(b)) e.secure = b[at++] !== 0;
+  if (present(b)) e.text = readString(b);
+  if (present(b)) e.frame_uri = readString(b);
+  if (present(b)) {
+    const app = readString(b);
+    const title = present(b) ? readString(b) : null;
+    const url = present(b) ? readString(b) : null;
+    const participants = readStringArray(b);
+    e.context = { app, title, url, participants, tags: readStringArray(b) };
+  }
+  if (present(b)) e.screen = { width: readLong(b), height: readLong(b), scale: readDouble(b) };
+  if (present(b)) e.geo = readString(b);
+  if (present(b)) e.duration_ms = readLong(b);
+  if (at > b.length) throw new Error('truncated record');
+  cursor.pos = at;
+  return e;
+}
+
+/**
+ * Reads one event at `cursor.pos` and moves the cursor past it. `resolver` undefined means the bytes
+ * were written with our schema. Throws on bytes that do not decode.
+ */
+export function readEvent(buf: Buffer, cursor: AvroCursor, resolver: AvroResolver | undefined): InputEvent {
+  if (resolver === undefined && fastEventReaderActive) return readEventFast(buf, cursor);
+  const { value, offset } = inputEventType.decode(buf, cursor.pos, resolver);
+  if (offset < 0) throw new Error('truncated record');
+  cursor.pos = offset;
+  return eventFromAvro(value);
+}
+
+/** Reads one registry record (wire-shaped, nulls left out) at `cursor.pos` and moves the cursor past it. */
+export function readRegistryValue(buf: Buffer, cursor: AvroCursor, resolver: AvroResolver | undefined): Record<string, unknown> {
+  const { value, offset } = registryRecordType.decode(buf, cursor.pos, resolver);
+  if (offset < 0) throw new Error('truncated record');
+  cursor.pos = offset;
+  return registryValueFromAvro(value);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Single messages (Kafka values).
+
+/** Plain Avro binary of one event (no framing); throws on a value the schema cannot hold. */
+export function encodeEvent(e: InputEvent): Buffer {
+  return inputEventType.toBuffer(eventToAvro(e));
+}
+
+export function encodeRegistryRecord(r: RegistryRecord): Buffer {
+  return registryRecordType.toBuffer(registryToAvro(r));
+}
+
+function readWhole<T>(
+  read: (buf: Buffer, cursor: AvroCursor, resolver: AvroResolver | undefined) => T,
+  payload: Buffer,
+  resolver: AvroResolver | undefined,
+  what: string,
+): T {
+  const cursor = { pos: 0 };
+  const value = read(payload, cursor, resolver);
+  if (cursor.pos !== payload.length) throw new Error(`Avro ${what} has ${payload.length - cursor.pos} trailing bytes (wrong writer schema?)`);
+  return value;
+}
+
+function pickReading(
+  writers: WriterSchemas,
+  buf: Buffer,
+  writerType: AvroType | undefined,
+): { payload: Buffer; resolver: AvroResolver | undefined } {
+  const { schemaId, payload } = stripConfluentFraming(buf);
+  if (writerType !== undefined) return { payload, resolver: writers.forType(writerType).resolver };
+  const reading = schemaId === null ? undefined : writers.forId(schemaId);
+  return { payload, resolver: reading?.resolver };
+}
+
+/**
+ * Decodes one event from plain Avro binary or a Confluent-framed message. A leading zero byte is
+ * unambiguous here: in plain binary it would be an empty `event_id`, which the contract forbids.
+ * The writer schema is `writerType` if given, else the one registered for the frame's schema id,
+ * else ours. Throws on bytes that do not decode; the caller turns that into a dead letter.
+ * The result has the same shape as the JSON form; it is not validated (run `decodeEvent`).
+ */
+export function decodeEventBytes(buf: Buffer, writerType?: AvroType): InputEvent {
+  const { payload, resolver } = pickReading(eventWriters, buf, writerType);
+  return readWhole(readEvent, payload, resolver, 'event');
+}
+
+/**
+ * Decodes one registry record (wire-shaped object, nulls left out; run `decodeRegistryRecord`).
+ * Plain binary of a `person` record also starts with a zero byte, so framing is recognised only when
+ * the frame's schema id is registered or when the bytes do not decode as plain binary.
+ */
+export function decodeRegistryRecordBytes(buf: Buffer, writerType?: AvroType): Record<string, unknown> {
+  const { schemaId, payload } = stripConfluentFraming(buf);
+  const registered = schemaId === null ? undefined : registryWriters.forId(schemaId);
+  const resolver = writerType !== undefined ? registryWriters.forType(writerType).resolver : registered?.resolver;
+  const read = (bytes: Buffer) => readWhole(readRegistryValue, bytes, resolver, 'registry record');
+  if (schemaId === null) return read(buf);
+  if (registered !== undefined) return read(payload);
+  try {
+    return read(buf);
+  } catch {
+    return read(payload);
+  }
+}

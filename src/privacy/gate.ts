@@ -1,0 +1,329 @@
+// The privacy gate: decides, event by event, what of one device's stream may be written.
+//
+// The sessionizer feeds it each device's events in (ts, seq) order, control events included, and
+// honours its verdicts. Decisions depend only on the registry, the settings and the device's
+// events so far, so replay and Kafka decide alike, whatever the batch boundaries.
+//
+// Order of the rules for one event:
+//   1. the device state follows every event, even ones dropped below (window, geo, pause, held
+//      modifiers): a window entered during an exemption or a pause is still the window afterwards.
+//   2. person: erased, unknown to the registry, home region not captured -> drop.
+//   3. exemption covering event.ts -> drop; a boundary instead when something was kept since the
+//      last boundary, so the open episode ends.
+//   4. pause -> boundary; resume -> drop (it only ends the pause); ts inside a pause -> drop.
+//   5. sensitive window current -> drop, mouse included; a boundary when entering it or when
+//      something was kept since the last boundary.
+//   6. keep, stripped: see `strip`.
+//
+// Fail-closed choices:
+// - before the device's first focus event the window is unknown and treated as EU-linked, so
+//   keystroke content, clipboard text and frames are stripped until a focus says where we are.
+//   A focus event without a readable context makes the window unknown again.
+// - a window is EU-linked when any participant is EU, unknown to the registry or erased, when a
+//   participant list or tag list is unreadable, or when its tags meet eu_tags. The device's geo
+//   (the latest `geo` on any of its events) being EU strips content in every window; a geo that
+//   is not a 2-letter code counts as EU.
+// - a window with no readable app name counts as sensitive.
+// - a pause with a missing or invalid duration lasts max_pause_ms; a second pause never shortens
+//   the first.
+// - `secure` set to anything but false, or a `redacted` mark the agent set itself (only the gate
+//   may set it), strips the event as secure input.
+// - a key code is kept where typing is stripped only when known to print nothing (see keys.ts) or
+//   held with ctrl/meta (a shortcut); AltGr and Option combinations count as typing.
+import type { PrivacySettings } from '../config.ts';
+import type { InputEvent, Redaction, WindowContext } from '../contract/events.ts';
+import type { BoundaryReason, EventGate } from '../contract/gate.ts';
+import type { DropRule, PrivacyAudit } from './audit.ts';
+import { isNonPrintingCode, isShortcut, modifierBitOfCode, modifierBitsOf } from './keys.ts';
+import { normalizeRegion, type Registry } from './registry.ts';
+
+export type GateResult =
+  /** the event, or a stripped copy: the kept event holds nothing that may not be written. */
+  | { readonly verdict: 'keep'; readonly event: InputEvent }
+  /** not written; the gate has counted it. */
+  | { readonly verdict: 'drop'; readonly rule: DropRule }
+  /** ends the device's open episode; the event itself is not kept (and is counted as dropped). */
+  | { readonly verdict: 'boundary'; readonly reason: BoundaryReason };
+
+/** What the gate knows about one device, from its events so far. */
+export class DevicePrivacyState {
+  /** a readable focus event has been seen since the start or since the last unreadable one. */
+  contextKnown = false;
+  contextEuLinked = false;
+  contextSensitive = false;
+  /** the latest geo seen on the device is EU (or unreadable). */
+  geoEu = false;
+  /** events with ts before this are paused; -Infinity when no pause is running. */
+  pausedUntil = -Infinity;
+  /** command modifiers held down, from modifier key events, for agents that send no `modifiers`. */
+  heldModifiers = 0;
+  /** an event was kept since the last boundary: an episode may be open. */
+  keptSinceBoundary = false;
+}
+
+const DROP: { readonly [R in DropRule]: GateResult } = {
+  unknown_person: Object.freeze({ verdict: 'drop', rule: 'unknown_person' }),
+  not_captured_region: Object.freeze({ verdict: 'drop', rule: 'not_captured_region' }),
+  erased: Object.freeze({ verdict: 'drop', rule: 'erased' }),
+  exempt: Object.freeze({ verdict: 'drop', rule: 'exempt' }),
+  paused: Object.freeze({ verdict: 'drop', rule: 'paused' }),
+  sensitive_context: Object.freeze({ verdict: 'drop', rule: 'sensitive_context' }),
+};
+
+const BOUNDARY: { readonly [R in BoundaryReason]: GateResult } = {
+  pause: Object.freeze({ verdict: 'boundary', reason: 'pause' }),
+  sensitive: Object.freeze({ verdict: 'boundary', reason: 'sensitive' }),
+  exempt: Object.freeze({ verdict: 'boundary', reason: 'exempt' }),
+};
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function lowerSet(values: readonly string[]): ReadonlySet<string> {
+  return new Set(values.map((v) => v.trim().toLowerCase()));
+}
+
+/** true when any tag is in `set`; an unreadable tag list counts as a match (fail closed). */
+function tagsMeet(tags: unknown, set: ReadonlySet<string>): boolean {
+  if (tags === undefined || tags === null) return false;
+  if (!Array.isArray(tags)) return true;
+  for (let i = 0; i < tags.length; i++) {
+    const tag = tags[i];
+    if (typeof tag !== 'string' || set.has(tag.trim().toLowerCase())) return true;
+  }
+  return false;
+}
+
+export class PrivacyGate implements EventGate<DevicePrivacyState> {
+  private readonly captureRegions: ReadonlySet<string>;
+  private readonly euRegions: ReadonlySet<string>;
+  private readonly euTags: ReadonlySet<string>;
+  private readonly sensitiveApps: ReadonlySet<string>;
+  private readonly sensitiveUrlPrefixes: readonly string[];
+  private readonly sensitiveTags: ReadonlySet<string>;
+  private readonly maxPauseMs: number;
+
+  constructor(
+    settings: PrivacySettings,
+    private readonly registry: Registry,
+    private readonly audit: PrivacyAudit,
+  ) {
+    this.captureRegions = new Set(settings.capture_regions.map(normalizeRegion));
+    this.euRegions = new Set(settings.eu_regions.map(normalizeRegion));
+    this.euTags = lowerSet(settings.eu_tags);
+    this.sensitiveApps = lowerSet(settings.sensitive_contexts.apps);
+    this.sensitiveUrlPrefixes = settings.sensitive_contexts.url_prefixes.map((p) => p.trim().toLowerCase()).filter((p) => p.length > 0);
+    this.sensitiveTags = lowerSet(settings.sensitive_contexts.tags);
+    this.maxPauseMs = settings.max_pause_ms;
+  }
+
+  newDeviceState(): DevicePrivacyState {
+    return new DevicePrivacyState();
+  }
+
+  admit(event: InputEvent, state: DevicePrivacyState): GateResult {
+    const type = event.type;
+    const wasSensitive = state.contextSensitive;
+    this.observe(event, state);
+
+    const registry = this.registry;
+    const userId = event.user_id;
+    if (registry.isErased(userId)) return this.dropped('erased');
+    const region = registry.regionOf(userId);
+    if (region === undefined) return this.dropped('unknown_person');
+    if (!this.captureRegions.has(region)) return this.dropped('not_captured_region');
+
+    const exemption = registry.exemptionAt(userId, event.ts);
+    if (exemption !== null) {
+      this.audit.drop('exempt');
+      this.audit.exemption(exemption);
+      return state.keptSinceBoundary ? this.boundary('exempt', state) : DROP.exempt;
+    }
+
+    if (type === 'pause') {
+      this.audit.drop('paused');
+      return this.boundary('pause', state);
+    }
+    if (type === 'resume' || event.ts < state.pausedUntil) return this.dropped('paused');
+
+    if (state.contextSensitive) {
+      this.audit.drop('sensitive_context');
+      const entering = type === 'focus' && !wasSensitive;
+      return entering || state.keptSinceBoundary ? this.boundary('sensitive', state) : DROP.sensitive_context;
+    }
+
+    state.keptSinceBoundary = true;
+    return { verdict: 'keep', event: this.strip(event, state) };
+  }
+
+  private dropped(rule: DropRule): GateResult {
+    this.audit.drop(rule);
+    return DROP[rule];
+  }
+
+  private boundary(reason: BoundaryReason, state: DevicePrivacyState): GateResult {
+    state.keptSinceBoundary = false;
+    return BOUNDARY[reason];
+  }
+
+  /** Updates the device state from any event, whatever the verdict on it. */
+  private observe(event: InputEvent, state: DevicePrivacyState): void {
+    if (event.geo !== undefined) {
+      const geo = event.geo;
+      state.geoEu = typeof geo !== 'string' || geo.trim().length !== 2 || this.euRegions.has(normalizeRegion(geo));
+    }
+    switch (event.type) {
+      case 'focus':
+        this.observeFocus(event.context, state);
+        return;
+      case 'pause': {
+        const requested = event.duration_ms;
+        const duration =
+          typeof requested === 'number' && Number.isFinite(requested) && requested > 0
+            ? Math.min(requested, this.maxPauseMs)
+            : this.maxPauseMs;
+        const until = event.ts + duration;
+        if (until > state.pausedUntil) state.pausedUntil = until;
+        return;
+      }
+      case 'resume':
+        state.pausedUntil = -Infinity;
+        return;
+      case 'key_down':
+      case 'key_up': {
+        const code = event.key;
+        const bit = typeof code === 'string' ? modifierBitOfCode(code) : 0;
+        if (bit !== 0) state.heldModifiers = event.type === 'key_down' ? state.heldModifiers | bit : state.heldModifiers & ~bit;
+        return;
+      }
+      case 'lock':
+        // keys held when the screen locked are not held after it
+        state.heldModifiers = 0;
+        return;
+    }
+  }
+
+  private observeFocus(context: unknown, state: DevicePrivacyState): void {
+    if (!isObject(context)) {
+      state.contextKnown = false;
+      state.contextEuLinked = true;
+      state.contextSensitive = false;
+      return;
+    }
+    state.contextKnown = true;
+    state.contextSensitive = this.isSensitive(context);
+    state.contextEuLinked = this.isEuLinked(context);
+  }
+
+  private isSensitive(context: Record<string, unknown>): boolean {
+    const app = context.app;
+    if (typeof app !== 'string' || app.trim().length === 0) return true;
+    if (this.sensitiveApps.has(app.trim().toLowerCase())) return true;
+    const url = context.url;
+    if (typeof url === 'string' && this.sensitiveUrlPrefixes.length > 0) {
+      const lower = url.trim().toLowerCase();
+      for (const prefix of this.sensitiveUrlPrefixes) if (lower.startsWith(prefix)) return true;
+    }
+    return tagsMeet(context.tags, this.sensitiveTags);
+  }
+
+  private isEuLinked(context: Record<string, unknown>): boolean {
+    const participants = context.participants;
+    if (participants !== undefined && participants !== null) {
+      if (!Array.isArray(participants)) return true;
+      const registry = this.registry;
+      for (let i = 0; i < participants.length; i++) {
+        const p = participants[i];
+        if (typeof p !== 'string' || registry.isErased(p)) return true;
+        const region = registry.regionOf(p);
+        if (region === undefined || this.euRegions.has(region)) return true;
+      }
+    }
+    return tagsMeet(context.tags, this.euTags);
+  }
+
+  /**
+   * The event as it may be written. The input is never changed: what needs stripping is copied.
+   * Where typing content is stripped (EU-linked or unknown window, EU geo): `char`, the code of
+   * printable keys, clipboard `text`, `frame_uri`, and the window's title and url. Secure input:
+   * `char`, printable codes and `text`, in any window. Always: a focus event's participants and
+   * tags, and any `context` on a non-focus event (only focus events set the window).
+   */
+  private strip(event: InputEvent, state: DevicePrivacyState): InputEvent {
+    const euActive = !state.contextKnown || state.contextEuLinked || state.geoEu;
+    const secure = (event.secure !== undefined && event.secure !== false) || event.redacted !== undefined;
+    const type = event.type;
+    if (!euActive && !secure && type !== 'focus' && event.context === undefined && event.eu_linked === undefined) return event;
+
+    const copy: InputEvent = { ...event };
+    delete copy.redacted;
+    delete copy.eu_linked;
+    const audit = this.audit;
+    const rule: Redaction = secure ? 'secure_input' : 'eu_context';
+    let stripped = 0;
+
+    if (euActive || secure) {
+      if (copy.char !== undefined) {
+        delete copy.char;
+        stripped++;
+      }
+      if (copy.text !== undefined) {
+        delete copy.text;
+        stripped++;
+      }
+      const code = copy.key;
+      if (code !== undefined && (typeof code !== 'string' || !isNonPrintingCode(code))) {
+        const modifiers = Array.isArray(copy.modifiers) ? modifierBitsOf(copy.modifiers) : state.heldModifiers;
+        if (typeof code !== 'string' || !isShortcut(modifiers)) {
+          delete copy.key;
+          stripped++;
+        }
+      }
+    }
+    if (euActive && copy.frame_uri !== undefined) {
+      delete copy.frame_uri;
+      stripped++;
+    }
+
+    if (type === 'focus') {
+      stripped += this.stripContext(copy, euActive);
+      copy.eu_linked = euActive;
+    } else if (copy.context !== undefined) {
+      delete copy.context;
+    }
+
+    if (stripped > 0) audit.strip(rule, stripped);
+    // every keystroke in a stripped window is marked, so the reducer keeps no timing for any of them
+    if (stripped > 0 || ((euActive || secure) && (type === 'key_down' || type === 'key_up')) || (type === 'focus' && euActive)) {
+      copy.redacted = rule;
+    }
+    return copy;
+  }
+
+  /** Replaces a focus event's context with what may be written; returns the fields stripped as content. */
+  private stripContext(copy: InputEvent, euActive: boolean): number {
+    const context = copy.context as unknown;
+    if (!isObject(context)) {
+      delete copy.context;
+      return 0;
+    }
+    const participants = context.participants;
+    if (Array.isArray(participants) ? participants.length > 0 : participants !== undefined && participants !== null) {
+      this.audit.strip('participants');
+    }
+    let stripped = 0;
+    let title = typeof context.title === 'string' ? context.title : null;
+    let url = typeof context.url === 'string' ? context.url : null;
+    if (euActive) {
+      if (title !== null) stripped++;
+      if (url !== null) stripped++;
+      title = null;
+      url = null;
+    }
+    const written: WindowContext = { app: context.app as string, title, url, participants: [], tags: [] };
+    copy.context = written;
+    return stripped;
+  }
+}
+

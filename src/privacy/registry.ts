@@ -1,0 +1,82 @@
+// Who is who: the registry of people, their exemptions and erasures, built from RegistryRecord.
+// Later records win: a `person` record replaces the region; an `exemption` with the same `from`
+// replaces the earlier one (so an open-ended exemption is closed by re-sending it with `until`);
+// an `erasure` is permanent: nothing in the registry can bring a person back, which is the
+// fail-closed reading of "erase me".
+import type { ExemptionReason, RegistryRecord } from '../contract/events.ts';
+
+interface Exemption {
+  from: number;
+  /** exclusive; null: for good. */
+  until: number | null;
+  reason: ExemptionReason;
+}
+
+/** Regions compare case-insensitively: `us`, `US` and ` US ` are one region. */
+export function normalizeRegion(region: string): string {
+  return region.trim().toUpperCase();
+}
+
+export class Registry {
+  private readonly regions = new Map<string, string>();
+  private readonly exemptions = new Map<string, Exemption[]>();
+  private readonly erased = new Set<string>();
+
+  apply(record: RegistryRecord): void {
+    switch (record.kind) {
+      case 'person':
+        this.regions.set(record.user_id, normalizeRegion(record.region));
+        return;
+      case 'exemption': {
+        // an unreadable window is read as the widest one: the person asked not to be captured
+        const from = Number.isFinite(record.from) ? record.from : -Infinity;
+        const until = typeof record.until === 'number' && !Number.isNaN(record.until) ? record.until : null;
+        const exemption: Exemption = { from, until, reason: record.reason };
+        const list = this.exemptions.get(record.user_id);
+        if (list === undefined) {
+          this.exemptions.set(record.user_id, [exemption]);
+          return;
+        }
+        const same = list.findIndex((e) => e.from === from);
+        if (same >= 0) list[same] = exemption;
+        else list.push(exemption);
+        return;
+      }
+      case 'erasure':
+        this.erased.add(record.user_id);
+        return;
+      default:
+        // a record we cannot read must not be skipped as if it said nothing
+        throw new TypeError(`registry record of unknown kind '${String((record as { kind?: unknown }).kind)}'`);
+    }
+  }
+
+  regionOf(userId: string): string | undefined {
+    return this.regions.get(userId);
+  }
+
+  isKnown(userId: string): boolean {
+    return this.regions.has(userId);
+  }
+
+  /** The reason of an exemption that covers ts (from <= ts < until, until null = for good), or null. */
+  exemptionAt(userId: string, ts: number): ExemptionReason | null {
+    const list = this.exemptions.get(userId);
+    if (list === undefined) return null;
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i];
+      if (e.from <= ts && (e.until === null || ts < e.until)) return e.reason;
+    }
+    return null;
+  }
+
+  isErased(userId: string): boolean {
+    return this.erased.has(userId);
+  }
+
+  get size(): { people: number; exemptions: number; erasures: number } {
+    let exemptions = 0;
+    for (const list of this.exemptions.values()) exemptions += list.length;
+    return { people: this.regions.size, exemptions, erasures: this.erased.size };
+  }
+}

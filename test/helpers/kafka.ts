@@ -1,0 +1,115 @@
+// A real Kafka broker for tests. KAFKA_BROKERS (host:port[,host:port...]) points tests at a broker
+// someone else runs, e.g. in CI; otherwise scripts/kafka/start.sh starts a private one on a free
+// port, so a developer's broker on 9092 and its topics are never touched.
+import { execFile, spawnSync } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
+
+export interface Broker {
+  brokers: string[];
+  /** stops the broker this process started (once every ensureBroker caller has stopped); no-op for KAFKA_BROKERS. */
+  stop: () => Promise<void>;
+}
+
+const run = promisify(execFile);
+const scriptsDir = fileURLToPath(new URL('../../scripts/kafka/', import.meta.url));
+// one broker per test process, shared by every test in it: a start costs seconds
+let started: Promise<{ brokers: string[]; env: NodeJS.ProcessEnv }> | undefined;
+let users = 0;
+
+export async function ensureBroker(): Promise<Broker> {
+  const external = process.env.KAFKA_BROKERS?.split(',').map((b) => b.trim()).filter(Boolean);
+  if (external?.length) return { brokers: external, stop: async () => {} };
+
+  users += 1;
+  started ??= startPrivateBroker();
+  let brokers: string[];
+  try {
+    ({ brokers } = await started);
+  } catch (error) {
+    users -= 1;
+    started = undefined;
+    throw error;
+  }
+  let stopped = false;
+  return {
+    brokers,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      users -= 1;
+      if (users > 0 || !started) return;
+      const { env } = await started;
+      started = undefined;
+      await run('bash', [`${scriptsDir}stop.sh`], { env });
+    },
+  };
+}
+
+async function startPrivateBroker(): Promise<{ brokers: string[]; env: NodeJS.ProcessEnv }> {
+  const [port, controllerPort] = await freePorts(2);
+  const env = { ...process.env, KAFKA_PORT: String(port), KAFKA_CONTROLLER_PORT: String(controllerPort) };
+  try {
+    // the script's own deadline (90 s) comes first; this one only catches a hung script
+    await run('bash', [`${scriptsDir}start.sh`], { env, timeout: 10 * 60_000 });
+  } catch (error) {
+    const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
+    throw new Error(`scripts/kafka/start.sh failed on port ${port}:\n${stdout}${stderr}`, { cause: error });
+  }
+  // A test process that dies before calling stop (a thrown hook, process.exit) must not leave a
+  // broker and its data dir behind.
+  process.once('exit', () => {
+    if (started) spawnSync('bash', [`${scriptsDir}stop.sh`], { env, stdio: 'ignore' });
+  });
+  return { brokers: [`127.0.0.1:${port}`], env };
+}
+
+/** Ports the OS reports free now; held open together so the two are distinct. */
+async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => {
+      const server = createServer();
+      return new Promise<typeof server>((resolve, reject) => {
+        server.once('error', reject).listen(0, '127.0.0.1', () => resolve(server));
+      });
+    }),
+  );
+  const ports = servers.map((s) => (s.address() as AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  return ports;
+}
+
+/** Creates a topic (replication factor 1) and returns once every partition has a leader. */
+export async function createTopic(
+  brokers: string[],
+  name: string,
+  partitions: number,
+  configs: Record<string, string> = {},
+): Promise<void> {
+  const admin = new Kafka({ clientId: 'episodic-test-admin', brokers, logLevel: logLevel.WARN }).admin();
+  await admin.connect();
+  try {
+    const created = await admin.createTopics({
+      topics: [
+        {
+          topic: name,
+          numPartitions: partitions,
+          replicationFactor: 1,
+          configEntries: Object.entries(configs).map(([name, value]) => ({ name, value })),
+        },
+      ],
+      waitForLeaders: true,
+    });
+    if (!created) throw new Error(`topic ${name} already exists; use uniqueName() so test runs do not share topics`);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** A topic or group name no other test run uses, so runs against a shared broker stay apart. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${process.pid}-${randomBytes(4).toString('hex')}`;
+}

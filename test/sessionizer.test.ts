@@ -1,0 +1,131 @@
+import test from 'ava';
+import { Sessionizer } from '../src/episodes/sessionizer.ts';
+import type { InputEvent } from '../src/contract/events.ts';
+import type { EpisodeEvents } from '../src/contract/episode.ts';
+import type { EventGate, GateResult } from '../src/contract/gate.ts';
+
+const MIN = 60_000;
+const settings = { inactivity_gap_ms: 5 * MIN, max_duration_ms: 60 * MIN, grace_ms: 30_000, min_actions: 3 };
+
+/** Keeps everything except what a test marks with a boundary. */
+const passThrough: EventGate<null> = {
+  newDeviceState: () => null,
+  admit(event): GateResult {
+    if (event.type === 'pause') return { verdict: 'boundary', reason: 'pause' };
+    return { verdict: 'keep', event };
+  },
+};
+
+let counter = 0;
+function ev(ts: number, type: InputEvent['type'] = 'mouse_move', extra: Partial<InputEvent> = {}): InputEvent {
+  counter++;
+  return { event_id: `e${counter}`, device_id: 'dev-1', user_id: 'u-1', seq: ts, ts, type, x: 10, y: 10, ...extra };
+}
+
+function run(events: InputEvent[], s = settings): { episodes: EpisodeEvents[]; sessionizer: Sessionizer<null> } {
+  const sessionizer = new Sessionizer(s, passThrough, (d, ts, seq) => `${d}@${ts}#${seq}`);
+  const episodes: EpisodeEvents[] = [];
+  for (const e of events) sessionizer.push(e, episodes);
+  sessionizer.flush(episodes);
+  return { episodes, sessionizer };
+}
+
+const T0 = Date.UTC(2026, 2, 2, 13, 0, 0);
+
+test('an inactivity gap longer than the setting ends the episode; a shorter one does not', (t) => {
+  const { episodes } = run([ev(T0), ev(T0 + 1000), ev(T0 + 1000 + 5 * MIN), ev(T0 + 1001 + 10 * MIN + 1)]);
+  t.is(episodes.length, 2);
+  t.is(episodes[0].end_reason, 'gap');
+  t.is(episodes[0].events.length, 3);
+  t.is(episodes[1].end_reason, 'end_of_stream');
+});
+
+test('lock ends the episode and is not part of any episode', (t) => {
+  const { episodes } = run([ev(T0), ev(T0 + 100, 'lock'), ev(T0 + 200, 'unlock'), ev(T0 + 300)]);
+  t.is(episodes.length, 2);
+  t.is(episodes[0].end_reason, 'lock');
+  t.deepEqual(episodes.flatMap((e) => e.events.map((x) => x.type)), ['mouse_move', 'mouse_move']);
+});
+
+test('a pause boundary from the gate ends the episode', (t) => {
+  const { episodes } = run([ev(T0), ev(T0 + 100, 'pause'), ev(T0 + 200)]);
+  t.is(episodes[0].end_reason, 'pause');
+  t.is(episodes.length, 2);
+});
+
+test('the maximum duration splits an episode and the next one records what it continues', (t) => {
+  const events: InputEvent[] = [];
+  for (let i = 0; i <= 250; i++) events.push(ev(T0 + i * 30_000)); // 125 minutes
+  const { episodes } = run(events);
+  t.is(episodes.length, 3);
+  t.is(episodes[0].end_reason, 'max_duration');
+  t.is(episodes[0].continues, null);
+  t.is(episodes[1].continues, episodes[0].episode_id);
+  t.is(episodes[2].continues, episodes[1].episode_id);
+  t.true(episodes[0].end_ts - episodes[0].start_ts < 60 * MIN);
+});
+
+test('duplicate event ids (client retries) are dropped and counted', (t) => {
+  const a = ev(T0);
+  const b = ev(T0 + 10);
+  const { episodes, sessionizer } = run([a, b, { ...b }, { ...a }]);
+  t.is(episodes[0].events.length, 2);
+  t.is(sessionizer.counters.duplicate, 2);
+});
+
+test('events out of order within the grace period are put in (ts, seq) order', (t) => {
+  const events = [ev(T0 + 20_000), ev(T0), ev(T0 + 10_000), ev(T0 + 5_000)];
+  const { episodes } = run(events);
+  t.deepEqual(
+    episodes[0].events.map((e) => e.ts - T0),
+    [0, 5_000, 10_000, 20_000],
+  );
+});
+
+test('an event later than the grace period is counted as late and not merged in', (t) => {
+  const { episodes, sessionizer } = run([ev(T0), ev(T0 + 60_000), ev(T0 + 120_000), ev(T0 + 1000)]);
+  t.is(sessionizer.counters.late, 1);
+  t.is(episodes[0].events.length, 3);
+});
+
+test('a quiet device closes its episode as stream time moves on, without waiting for the end of input', (t) => {
+  const sessionizer = new Sessionizer(settings, passThrough, (d, ts) => `${d}@${ts}`);
+  const out: EpisodeEvents[] = [];
+  sessionizer.push(ev(T0), out);
+  sessionizer.push(ev(T0 + 1000), out);
+  // another device keeps the stream going
+  for (let i = 1; i <= 20; i++) sessionizer.push({ ...ev(T0 + i * 30_000), device_id: 'dev-2' }, out);
+  t.is(out.length, 1);
+  t.is(out[0].device_id, 'dev-1');
+  t.is(out[0].end_reason, 'gap');
+});
+
+test('a new episode starts knowing the window that was in focus before it', (t) => {
+  const focus = ev(T0, 'focus', { context: { app: 'code', title: null, url: null, participants: [], tags: [] } });
+  const { episodes } = run([focus, ev(T0 + 10), ev(T0 + 20 * MIN)]);
+  t.is(episodes.length, 2);
+  t.is(episodes[1].events[0].type, 'focus');
+  t.is(episodes[1].n_events, 1);
+});
+
+test('screen frames alone neither start an episode nor keep one open', (t) => {
+  const events = [ev(T0)];
+  for (let i = 1; i < 30; i++) events.push(ev(T0 + i * 20_000, 'screen_frame', { frame_uri: `f${i}` }));
+  events.push(ev(T0 + 30 * 20_000));
+  const { episodes } = run(events);
+  t.is(episodes.length, 2, 'ten minutes of frames without input is still a gap');
+});
+
+test('same events, same episodes, however they are interleaved across devices', (t) => {
+  const perDevice = (id: string) => Array.from({ length: 50 }, (_, i) => ({ ...ev(T0 + i * 7_000 + (i % 7 === 0 ? 6 * MIN : 0)), device_id: id }));
+  const a = perDevice('a');
+  const b = perDevice('b');
+  const interleaved: InputEvent[] = [];
+  for (let i = 0; i < 50; i++) interleaved.push(a[i], b[i]);
+  const one = run(interleaved).episodes.filter((e) => e.device_id === 'a');
+  const two = run(a.concat(b)).episodes.filter((e) => e.device_id === 'a');
+  t.deepEqual(
+    one.map((e) => [e.episode_id, e.events.length]),
+    two.map((e) => [e.episode_id, e.events.length]),
+  );
+});
