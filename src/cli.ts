@@ -142,9 +142,9 @@ const commands: Record<string, Handler> = {
 
   async validate(argv) {
     const { positionals } = parse(argv, {}, true);
-    if (positionals.length === 0) positionals.push(DEFAULT_CONFIG_PATH);
+    const files: string[] = positionals.length ? positionals : [DEFAULT_CONFIG_PATH];
     let failed = 0;
-    for (const file of positionals) {
+    for (const file of files) {
       try {
         loadConfig(resolve(file));
         console.log(`${file}: ok`);

@@ -89,6 +89,11 @@ export class Pipeline {
     return { ...this.counts, ...this.sessionizer.counters };
   }
 
+  /** Smallest source offset that open state still needs; Infinity when nothing is open. */
+  retainedOffset(): number {
+    return this.sessionizer.retainedOffset();
+  }
+
   get openDevices(): number {
     return this.sessionizer.openDevices;
   }
@@ -107,7 +112,7 @@ export class Pipeline {
         this.deadLetter(decoded.reason, record);
         continue;
       }
-      this.sessionizer.push(decoded.event, this.closed);
+      this.sessionizer.push(decoded.event, this.closed, record.position.offset);
     }
     this.drainClosed();
   }

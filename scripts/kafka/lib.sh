@@ -9,6 +9,9 @@ KAFKA_CACHE_DIR=${KAFKA_CACHE_DIR:-$KAFKA_REPO_ROOT/.cache/kafka}
 KAFKA_VERSION=${KAFKA_VERSION:-$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$KAFKA_SCRIPT_DIR/pom.xml")}
 KAFKA_LIBS_DIR=$KAFKA_CACHE_DIR/$KAFKA_VERSION/libs
 KAFKA_STATE_FILE=$KAFKA_CACHE_DIR/state/$KAFKA_PORT.env
+# Class-data-sharing archive of the broker's classes: roughly halves JVM start-up. The first
+# broker records it when it shuts down cleanly (stop.sh); later ones map it.
+KAFKA_CDS_ARCHIVE=$KAFKA_CACHE_DIR/$KAFKA_VERSION/broker.jsa
 
 kafka_die() {
   echo "kafka: $*" >&2

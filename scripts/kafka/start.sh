@@ -9,6 +9,7 @@
 #   KAFKA_VERSION          Kafka version (default: the one pinned in pom.xml)
 #   KAFKA_HEAP_OPTS        JVM heap flags (default -Xms128m -Xmx512m)
 #   KAFKA_START_TIMEOUT    seconds to wait for the broker to answer (default 90)
+#   KAFKA_CDS=off          do not record or use the class-data-sharing archive
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -64,11 +65,21 @@ java -Xmx256m "${jvm_opts[@]}" -cp "$KAFKA_LIBS_DIR/*" kafka.tools.StorageTool f
   --cluster-id "$cluster_id" --config "$data_dir/server.properties" --standalone \
   >"$data_dir/stdout.log" 2>&1 || fail_start "formatting the storage failed"
 
+cds_opts=()
+if [[ ${KAFKA_CDS:-on} != off ]]; then
+  # a stale archive (other JDK, moved checkout) is ignored by the JVM, never fatal
+  if [[ -f $KAFKA_CDS_ARCHIVE ]]; then
+    cds_opts=(-XX:SharedArchiveFile="$KAFKA_CDS_ARCHIVE")
+  else
+    cds_opts=(-XX:ArchiveClassesAtExit="$data_dir/broker.jsa")
+  fi
+fi
+
 # setsid + no inherited stdio: the broker outlives this script, and a caller waiting on our
 # output (a test spawning start.sh) is not kept waiting on the broker's.
 # shellcheck disable=SC2086
 setsid java ${KAFKA_HEAP_OPTS:--Xms128m -Xmx512m} -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
-  -XX:+ExitOnOutOfMemoryError "${jvm_opts[@]}" -cp "$KAFKA_LIBS_DIR/*" \
+  -XX:+ExitOnOutOfMemoryError "${cds_opts[@]}" "${jvm_opts[@]}" -cp "$KAFKA_LIBS_DIR/*" \
   kafka.Kafka "$data_dir/server.properties" </dev/null >>"$data_dir/stdout.log" 2>&1 &
 broker_pid=$!
 

@@ -14,7 +14,14 @@ if kafka_is_broker_pid "$BROKER_PID"; then
   kill -TERM "$BROKER_PID" 2>/dev/null || true
   deadline=$((SECONDS + ${KAFKA_STOP_TIMEOUT:-20}))
   while kafka_is_broker_pid "$BROKER_PID" && ((SECONDS < deadline)); do sleep 0.2; done
-  if kafka_is_broker_pid "$BROKER_PID"; then
+  if ! kafka_is_broker_pid "$BROKER_PID"; then
+    # a clean exit has written the class-data-sharing archive start.sh asked for: keep it for
+    # the next start (copied under a scratch name, so a concurrent start never maps half a file)
+    if [[ -s $DATA_DIR/broker.jsa && ! -f $KAFKA_CDS_ARCHIVE ]]; then
+      cp -- "$DATA_DIR/broker.jsa" "$KAFKA_CDS_ARCHIVE.partial.$$" &&
+        mv -f -- "$KAFKA_CDS_ARCHIVE.partial.$$" "$KAFKA_CDS_ARCHIVE" || rm -f -- "$KAFKA_CDS_ARCHIVE.partial.$$"
+    fi
+  else
     echo "kafka: broker pid $BROKER_PID ignored SIGTERM for ${KAFKA_STOP_TIMEOUT:-20} s; killing it" >&2
     kill -KILL "$BROKER_PID" 2>/dev/null || true
     while kill -0 "$BROKER_PID" 2>/dev/null; do sleep 0.1; done

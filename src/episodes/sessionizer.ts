@@ -33,6 +33,8 @@ function before(a: InputEvent, b: InputEvent): boolean {
 
 interface OpenEpisode {
   id: string;
+  /** smallest source offset of the episode's events and of the context carried into it. */
+  firstOffset: number;
   continues: string | null;
   startTs: number;
   lastActivityTs: number;
@@ -44,6 +46,8 @@ interface OpenEpisode {
 
 class DeviceStream<GateState> {
   readonly pending: InputEvent[] = [];
+  /** source offset of each pending event (same order), so a consumer knows what it may commit. */
+  readonly pendingOffsets: number[] = [];
   /** ids of events pending or in the open episode: retries of these are duplicates. */
   readonly seen = new Set<string>();
   maxTs = -Infinity;
@@ -52,6 +56,7 @@ class DeviceStream<GateState> {
   lastArrival = 0;
   open: OpenEpisode | null = null;
   lastFocus: InputEvent | null = null;
+  lastFocusOffset = Infinity;
   lastFrame: InputEvent | null = null;
   lastClosedId: string | null = null;
   lastClosedReason: EndReason | null = null;
@@ -85,8 +90,11 @@ export class Sessionizer<GateState> {
     return n;
   }
 
-  /** Adds one decoded event; closed episodes are appended to `out`. */
-  push(event: InputEvent, out: EpisodeEvents[]): void {
+  /**
+   * Adds one decoded event; closed episodes are appended to `out`. `offset` is the event's
+   * position in its source (Kafka offset), used only to tell what may be committed.
+   */
+  push(event: InputEvent, out: EpisodeEvents[], offset = 0): void {
     this.counters.events_in++;
     let device = this.devices.get(event.device_id);
     if (device === undefined) {
@@ -103,7 +111,7 @@ export class Sessionizer<GateState> {
       this.counters.duplicate++;
     } else {
       device.seen.add(event.event_id);
-      this.insertPending(device, event);
+      this.insertPending(device, event, offset);
       if (event.ts > device.maxTs) device.maxTs = event.ts;
       this.finalize(device, device.maxTs - this.settings.grace_ms, out);
     }
@@ -141,30 +149,57 @@ export class Sessionizer<GateState> {
     for (const [id] of this.devices) if (predicate(id)) this.devices.delete(id);
   }
 
-  private insertPending(device: DeviceStream<GateState>, event: InputEvent): void {
+  private insertPending(device: DeviceStream<GateState>, event: InputEvent, offset: number): void {
     const pending = device.pending;
     let i = pending.length;
     // Events mostly arrive in order: walk back from the end.
     while (i > 0 && before(event, pending[i - 1])) i--;
-    if (i === pending.length) pending.push(event);
-    else pending.splice(i, 0, event);
+    if (i === pending.length) {
+      pending.push(event);
+      device.pendingOffsets.push(offset);
+    } else {
+      pending.splice(i, 0, event);
+      device.pendingOffsets.splice(i, 0, offset);
+    }
+  }
+
+  /**
+   * The smallest source offset still needed to rebuild what is open: pending events, open
+   * episodes and the window context they carry. A consumer must not commit past it.
+   * Infinity when nothing is open.
+   */
+  retainedOffset(): number {
+    let min = Infinity;
+    for (const device of this.devices.values()) {
+      if (device.open === null && device.pending.length === 0) continue;
+      if (device.open !== null && device.open.firstOffset < min) min = device.open.firstOffset;
+      for (const o of device.pendingOffsets) if (o < min) min = o;
+      if (device.lastFocusOffset < min) min = device.lastFocusOffset;
+    }
+    return min;
   }
 
   private finalize(device: DeviceStream<GateState>, watermark: number, out: EpisodeEvents[]): void {
     const pending = device.pending;
     let n = 0;
+    const offsets = device.pendingOffsets;
     while (n < pending.length && pending[n].ts <= watermark) {
-      this.process(device, pending[n], out);
+      this.process(device, pending[n], offsets[n], out);
       n++;
     }
     if (n === 0) return;
     device.lastFinalized = pending[n - 1];
-    if (n === pending.length) pending.length = 0;
-    else pending.splice(0, n);
+    if (n === pending.length) {
+      pending.length = 0;
+      offsets.length = 0;
+    } else {
+      pending.splice(0, n);
+      offsets.splice(0, n);
+    }
   }
 
   /** One event of one device, in (ts, seq) order. */
-  private process(device: DeviceStream<GateState>, event: InputEvent, out: EpisodeEvents[]): void {
+  private process(device: DeviceStream<GateState>, event: InputEvent, offset: number, out: EpisodeEvents[]): void {
     const result = this.gate.admit(event, device.gateState);
     if (result.verdict === 'drop') return;
     if (result.verdict === 'boundary') {
@@ -172,6 +207,7 @@ export class Sessionizer<GateState> {
       if (result.reason !== 'pause') {
         // context and frames from before a sensitive window or an exemption are not carried over it
         device.lastFocus = null;
+        device.lastFocusOffset = Infinity;
         device.lastFrame = null;
       }
       return;
@@ -194,22 +230,26 @@ export class Sessionizer<GateState> {
         open = null;
       }
     }
-    if (type === 'focus') device.lastFocus = kept;
+    if (type === 'focus') {
+      device.lastFocus = kept;
+      device.lastFocusOffset = offset;
+    }
     if (open === null) {
       if (!isActivity(type)) {
         // a frame alone does not start an episode, but may be the observation before its first action
         if (type === 'screen_frame') device.lastFrame = kept;
         return;
       }
-      open = this.open(device, kept);
+      open = this.open(device, kept, offset);
     }
+    if (offset < open.firstOffset) open.firstOffset = offset;
     if (type === 'screen_frame') device.lastFrame = kept;
     open.events.push(kept);
     open.lastTs = kept.ts;
     if (isActivity(type)) open.lastActivityTs = kept.ts;
   }
 
-  private open(device: DeviceStream<GateState>, first: InputEvent): OpenEpisode {
+  private open(device: DeviceStream<GateState>, first: InputEvent, offset: number): OpenEpisode {
     const continues = device.lastClosedReason === 'max_duration' ? device.lastClosedId : null;
     const prefix: InputEvent[] = [];
     if (device.lastFocus !== null && first.type !== 'focus') prefix.push(device.lastFocus);
@@ -218,6 +258,7 @@ export class Sessionizer<GateState> {
     }
     const open: OpenEpisode = {
       id: this.episodeId(device.deviceId, first.ts, first.seq),
+      firstOffset: first.type === 'focus' ? offset : Math.min(offset, device.lastFocusOffset),
       continues,
       startTs: first.ts,
       lastActivityTs: first.ts,

@@ -1078,6 +1078,8 @@ function planNextStep(d: Device): void {
 // ---------------------------------------------------------------------------------------------
 // Per-device feed: the device's events plus screen frames, sequence numbers and event ids.
 
+const THREE_DIGITS = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+
 /** frames are taken every few seconds, but only while the screen changes (shortly after input). */
 const FRAME_LINGER_MS = 4 * SECOND;
 
@@ -1091,14 +1093,16 @@ class DeviceFeed {
   private capturing = true;
   private frameIsNext = false;
   private readonly idPrefix: string;
+  /** idPrefix and seq / 1000: ids are built from cached parts, since number formatting per event is slow. */
+  private idBase = '';
   private readonly framePrefix: string;
 
   constructor(
     private readonly device: Device,
     seedHex: string,
   ) {
-    const hex = device.index.toString(16).padStart(10, '0');
-    this.idPrefix = `${seedHex}-${hex.slice(0, 4)}-4${hex.slice(4, 7)}-8${hex.slice(7, 10)}-`;
+    // seed, device and seq: unique per stream and cheap to build (hex formatting per event is not)
+    this.idPrefix = `${seedHex}-${device.index.toString(16).padStart(8, '0')}-`;
     this.framePrefix = `frames://${hashString(`${seedHex}/${device.deviceId}`).toString(16).padStart(8, '0')}/`;
     this.nextFrameAt = device.t;
     this.head = device.next();
@@ -1127,14 +1131,72 @@ class DeviceFeed {
       this.head = this.device.next();
     }
     const seq = this.seq++;
+    const low = seq % 1000;
+    if (low === 0) this.idBase = this.idPrefix + seq / 1000;
     event.seq = seq;
-    event.event_id = this.idPrefix + seq.toString(16).padStart(12, '0');
+    event.event_id = this.idBase + THREE_DIGITS[low];
     return event;
   }
 }
+/** A binary min-heap of devices keyed by (next ts, device index): the index breaks ties, so order is deterministic. */
+class DeviceMerge {
+  private readonly nextTs: Float64Array;
+  private readonly heap: Int32Array;
+
+  constructor(private readonly feeds: DeviceFeed[]) {
+    const count = feeds.length;
+    this.nextTs = new Float64Array(count);
+    this.heap = new Int32Array(count);
+    for (let i = 0; i < count; i++) {
+      this.nextTs[i] = feeds[i].nextTs();
+      this.heap[i] = i;
+    }
+    for (let i = (count >> 1) - 1; i >= 0; i--) this.siftDown(i);
+  }
+
+  /** the earliest pending event of all devices, or null when every device is done. */
+  next(): InputEvent | null {
+    const top = this.heap[0];
+    if (this.nextTs[top] === Infinity) return null;
+    const feed = this.feeds[top];
+    const event = feed.take();
+    this.nextTs[top] = feed.nextTs();
+    this.siftDown(0);
+    return event;
+  }
+
+  private siftDown(from: number): void {
+    const heap = this.heap;
+    const nextTs = this.nextTs;
+    const count = heap.length;
+    const item = heap[from];
+    const itemTs = nextTs[item];
+    let i = from;
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= count) break;
+      let childItem = heap[child];
+      let childTs = nextTs[childItem];
+      if (child + 1 < count) {
+        const right = heap[child + 1];
+        const rightTs = nextTs[right];
+        if (rightTs < childTs || (rightTs === childTs && right < childItem)) {
+          child++;
+          childItem = right;
+          childTs = rightTs;
+        }
+      }
+      if (itemTs < childTs || (itemTs === childTs && item < childItem)) break;
+      heap[i] = childItem;
+      i = child;
+    }
+    heap[i] = item;
+  }
+}
+
 /**
- * The merged stream of every device, ordered by (ts, device), lazily: one pending event per device
- * and a binary heap over the devices' next times.
+ * The merged stream of every device, ordered by (ts, device) like a topic read in event-time
+ * order. Lazy: one pending event per device, so memory does not grow with the number of events.
  */
 export function* generateEvents(opts: GenerateOptions): Generator<InputEvent> {
   const population = planPopulation(opts.seed, opts.devices);
@@ -1143,41 +1205,16 @@ export function* generateEvents(opts: GenerateOptions): Generator<InputEvent> {
   const end = opts.minutes !== undefined ? start + opts.minutes * MINUTE : opts.events !== undefined ? Infinity : start + DEFAULT_MINUTES * MINUTE;
   const limit = opts.events ?? Infinity;
   const seedHex = (opts.seed >>> 0).toString(16).padStart(8, '0');
-
-  const count = opts.devices;
-  const feeds: DeviceFeed[] = new Array(count);
-  const nextTs = new Float64Array(count);
-  const heap = new Int32Array(count);
-  for (let i = 0; i < count; i++) {
+  const feeds: DeviceFeed[] = new Array(opts.devices);
+  for (let i = 0; i < opts.devices; i++) {
     const owner = population.deviceOwners[i];
     const device = new Device(i, population.deviceIds[i], population.userIds[owner], owner, population, euShare, opts.seed, start, end);
     feeds[i] = new DeviceFeed(device, seedHex);
-    nextTs[i] = feeds[i].nextTs();
-    heap[i] = i;
   }
-  const before = (a: number, b: number): boolean => nextTs[a] < nextTs[b] || (nextTs[a] === nextTs[b] && a < b);
-  const siftDown = (from: number): void => {
-    let i = from;
-    const item = heap[i];
-    for (;;) {
-      let child = 2 * i + 1;
-      if (child >= count) break;
-      if (child + 1 < count && before(heap[child + 1], heap[child])) child++;
-      if (!before(heap[child], item)) break;
-      heap[i] = heap[child];
-      i = child;
-    }
-    heap[i] = item;
-  };
-  for (let i = (count >> 1) - 1; i >= 0; i--) siftDown(i);
-
+  const merge = new DeviceMerge(feeds);
   for (let emitted = 0; emitted < limit; emitted++) {
-    const top = heap[0];
-    if (nextTs[top] === Infinity) return;
-    const feed = feeds[top];
-    const event = feed.take();
-    nextTs[top] = feed.nextTs();
-    siftDown(0);
+    const event = merge.next();
+    if (event === null) return;
     yield event;
   }
 }
