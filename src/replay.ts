@@ -111,12 +111,14 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
     deadLetters.close();
   }
 
+  // registry lines that could not be read are dead letters too
+  const counters = { ...pipeline.counters, dead_letters: deadLetters.count };
   const manifestPath = writeDatasetFiles(out, {
     name: config.name,
     configHash: configHash(config),
     shards: writer.shards,
-    counters: pipeline.counters,
+    counters,
     audit: pipeline.audit,
   });
-  return { out, deadLetterPath: deadLetters.path, counters: pipeline.counters, manifestPath };
+  return { out, deadLetterPath: deadLetters.path, counters, manifestPath };
 }

@@ -64,7 +64,7 @@ kafka_ensure_libs() {
   mkdir -p "$(dirname "$KAFKA_LIBS_DIR")"
   scratch=$(mktemp -d "$(dirname "$KAFKA_LIBS_DIR")/libs.partial.XXXXXX")
   echo "kafka: resolving Apache Kafka $KAFKA_VERSION jars with Maven (once per version)..." >&2
-  if ! mvn -q -B -f "$KAFKA_SCRIPT_DIR/pom.xml" -Dkafka.version="$KAFKA_VERSION" \
+  if ! mvn -q -B -Dstyle.color=never -f "$KAFKA_SCRIPT_DIR/pom.xml" -Dkafka.version="$KAFKA_VERSION" \
     dependency:copy-dependencies -DoutputDirectory="$scratch" -DincludeScope=runtime >&2; then
     rm -rf -- "$scratch"
     kafka_die "Maven could not resolve org.apache.kafka:kafka_2.13:$KAFKA_VERSION (is Maven Central reachable?)"

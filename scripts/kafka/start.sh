@@ -55,16 +55,6 @@ fail_start() {
   exit 1
 }
 
-# A KRaft cluster id is 16 random bytes in unpadded url-safe base64. One in 64 starts with '-',
-# which the format command would parse as an option; Kafka's own Uuid.randomUuid redraws those too.
-cluster_id=-
-while [[ $cluster_id == -* ]]; do
-  cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
-done
-java -Xmx256m "${jvm_opts[@]}" -cp "$KAFKA_LIBS_DIR/*" kafka.tools.StorageTool format \
-  --cluster-id "$cluster_id" --config "$data_dir/server.properties" --standalone \
-  >"$data_dir/stdout.log" 2>&1 || fail_start "formatting the storage failed"
-
 cds_opts=()
 if [[ ${KAFKA_CDS:-on} != off ]]; then
   # a stale archive (other JDK, moved checkout) is ignored by the JVM, never fatal
@@ -74,6 +64,18 @@ if [[ ${KAFKA_CDS:-on} != off ]]; then
     cds_opts=(-XX:ArchiveClassesAtExit="$data_dir/broker.jsa")
   fi
 fi
+
+# A KRaft cluster id is 16 random bytes in unpadded url-safe base64. One in 64 starts with '-',
+# which the format command would parse as an option; Kafka's own Uuid.randomUuid redraws those too.
+cluster_id=-
+while [[ $cluster_id == -* ]]; do
+  cluster_id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+done
+format_cds_opts=()
+[[ -f $KAFKA_CDS_ARCHIVE && ${KAFKA_CDS:-on} != off ]] && format_cds_opts=(-XX:SharedArchiveFile="$KAFKA_CDS_ARCHIVE")
+java -Xmx256m "${format_cds_opts[@]}" "${jvm_opts[@]}" -cp "$KAFKA_LIBS_DIR/*" kafka.tools.StorageTool format \
+  --cluster-id "$cluster_id" --config "$data_dir/server.properties" --standalone \
+  >"$data_dir/stdout.log" 2>&1 || fail_start "formatting the storage failed"
 
 # setsid + no inherited stdio: the broker outlives this script, and a caller waiting on our
 # output (a test spawning start.sh) is not kept waiting on the broker's.

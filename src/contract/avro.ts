@@ -262,6 +262,9 @@ function readLong(b: Buffer): number {
 
 const SHORT_STRING_BYTES = 16;
 
+// Buffer's own decoder without the argument checks of `toString` (present on every Node Buffer, untyped).
+const utf8Slice = (Buffer.prototype as unknown as { utf8Slice(this: Buffer, start: number, end: number): string }).utf8Slice;
+
 function readString(b: Buffer): string {
   const len = readLong(b);
   const start = at;
@@ -271,12 +274,12 @@ function readString(b: Buffer): string {
     let s = '';
     for (let i = start; i < at; i++) {
       const c = b[i];
-      if (c >= 0x80) return b.toString('utf8', start, at);
+      if (c >= 0x80) return utf8Slice.call(b, start, at);
       s += String.fromCharCode(c);
     }
     return s;
   }
-  return b.toString('utf8', start, at);
+  return utf8Slice.call(b, start, at);
 }
 
 function readDouble(b: Buffer): number {

@@ -69,6 +69,10 @@ class Int32Column extends Column {
       this.markNull();
       this.values[this.length] = 0;
     } else {
+      // also catches NaN, which an Int32Array would silently store as 0
+      if (!(value >= -2_147_483_648 && value <= 2_147_483_647)) {
+        throw new RangeError(`episode column ${this.name} holds ${value}, outside int32`);
+      }
       this.markValid();
       // pixel positions may arrive fractional from HiDPI agents; round rather than truncate
       this.values[this.length] = Math.round(value);

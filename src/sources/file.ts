@@ -52,6 +52,9 @@ function isBlank(buf: Buffer, start: number, end: number): boolean {
   return true;
 }
 
+// Buffer's own decoder without the argument checks of `toString` (present on every Node Buffer, untyped).
+const utf8Slice = (Buffer.prototype as unknown as { utf8Slice(this: Buffer, start: number, end: number): string }).utf8Slice;
+
 async function* readJsonl(path: string, batchSize: number): AsyncGenerator<RawRecord[]> {
   let batch: RawRecord[] = [];
   let lineNumber = 0;
@@ -62,7 +65,7 @@ async function* readJsonl(path: string, batchSize: number): AsyncGenerator<RawRe
     lineNumber++;
     if (end > start && buf[end - 1] === 0x0d) end--;
     if (isBlank(buf, start, end)) return;
-    const raw = buf.toString('utf8', start, end);
+    const raw = utf8Slice.call(buf, start, end);
     const position: SourcePosition = { source: path, offset: lineNumber };
     try {
       batch.push({ value: JSON.parse(raw), position, raw });
@@ -120,17 +123,22 @@ const avroEventReading: AvroReading = { resolverFor: eventResolverForSchemaText,
 const avroRegistryReading: AvroReading = { resolverFor: registryResolverForSchemaText, read: readRegistryValue };
 
 /**
- * A decoded Avro record. Its bytes are only turned into base64 if somebody asks (a dead letter):
- * doing it for every record would cost more than decoding it.
+ * A decoded Avro record. Its position and bytes are only built if somebody asks (a dead letter):
+ * base64 of every record would cost more than decoding it.
  */
 class AvroFileRecord implements RawRecord {
   constructor(
     readonly value: unknown,
-    readonly position: SourcePosition,
+    private readonly source: string,
+    private readonly index: number,
     private readonly block: Buffer,
     private readonly start: number,
     private readonly end: number,
   ) {}
+
+  get position(): SourcePosition {
+    return { source: this.source, offset: this.index };
+  }
 
   get raw(): string {
     return this.block.toString('base64', this.start, this.end);
@@ -257,7 +265,7 @@ async function* readAvroContainer(path: string, batchSize: number, reading: Avro
         recordIndex += lost;
         break;
       }
-      batch.push(new AvroFileRecord(value, { source: path, offset: recordIndex }, block, start, cursor.pos));
+      batch.push(new AvroFileRecord(value, path, recordIndex, block, start, cursor.pos));
       recordIndex++;
       if (batch.length >= batchSize) {
         yield batch;

@@ -1,0 +1,398 @@
+import test from 'ava';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import avro from 'avsc';
+import { EVENT_TYPES, type InputEvent, type RegistryRecord } from '../src/contract/events.ts';
+import { decodeEvent, decodeRegistryRecord } from '../src/contract/decode.ts';
+import {
+  decodeEventBytes,
+  decodeRegistryRecordBytes,
+  encodeEvent,
+  encodeRegistryRecord,
+  eventFromAvro,
+  fastEventReaderActive,
+  frameConfluent,
+  inputEventType,
+  readEvent,
+  registryRecordType,
+  registryToAvro,
+  registerEventWriterSchema,
+  stripConfluentFraming,
+} from '../src/contract/avro.ts';
+import {
+  readEventFile,
+  readRegistryFile,
+  writeAvroContainer,
+  writeEventsAvro,
+  writeEventsJsonl,
+  writeRegistryJsonl,
+  type RawRecord,
+} from '../src/sources/file.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'episodic-decode-'));
+const base = { device_id: 'dev-1', user_id: 'u-1' };
+let counter = 0;
+function ev(type: InputEvent['type'], fields: Partial<InputEvent> = {}): InputEvent {
+  counter++;
+  return { event_id: `e-${counter}`, ...base, seq: counter, ts: 1_700_000_000_000 + counter, type, ...fields };
+}
+
+/** One valid event of every type, with the fields that type carries. */
+function samples(): InputEvent[] {
+  return [
+    ev('mouse_move', { x: 10.5, y: 20.25 }),
+    ev('mouse_down', { x: 10, y: 20, button: 'left', modifiers: ['shift'] }),
+    ev('mouse_up', { x: 12, y: 22, button: 'right' }),
+    ev('wheel', { x: 1, y: 2, dx: 0, dy: -120 }),
+    ev('key_down', { key: 'KeyA', char: 'ä', modifiers: [] }),
+    ev('key_up', { key: 'KeyA' }),
+    ev('key_down', { key: 'KeyP', char: 'p', secure: true }),
+    ev('focus', {
+      context: { app: 'Chrome', title: 'Inbox – Mail', url: 'https://mail.example.com/', participants: ['u-2'], tags: ['eu-data'] },
+      screen: { width: 2560, height: 1440, scale: 2 },
+      geo: 'DE',
+    }),
+    ev('clipboard', { text: 'copied text 日本語' }),
+    ev('screen_frame', { frame_uri: 's3://frames/1.png' }),
+    ev('lock'),
+    ev('unlock'),
+    ev('pause', { duration_ms: 600_000 }),
+    ev('resume'),
+  ];
+}
+
+const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+
+async function collect(path: string, batchSize?: number): Promise<{ records: RawRecord[]; batches: number }> {
+  const records: RawRecord[] = [];
+  let batches = 0;
+  for await (const batch of readEventFile(path, batchSize)) {
+    batches++;
+    records.push(...batch);
+  }
+  return { records, batches };
+}
+
+test('a valid event of every type decodes to the same object', (t) => {
+  const all = samples();
+  t.deepEqual(new Set(all.map((e) => e.type)), new Set(EVENT_TYPES));
+  for (const e of all) {
+    const input = clone(e);
+    const result = decodeEvent(input);
+    if (!result.ok) return t.fail(`${e.type}: ${result.reason}`);
+    t.is(result.event, input, 'no copy on the hot path');
+    t.deepEqual(result.event, e);
+  }
+});
+
+test('each kind of bad input is rejected with a reason naming the field', (t) => {
+  const cases: Array<[string, unknown, string]> = [
+    ['not an object', 'hello', 'expected an event object, got string'],
+    ['array', [1], 'expected an event object, got array'],
+    ['missing event_id', { ...ev('lock'), event_id: undefined }, "field 'event_id': expected non-empty string, got undefined"],
+    ['empty device_id', { ...ev('lock'), device_id: '' }, "field 'device_id'"],
+    ['numeric user_id', { ...ev('lock'), user_id: 42 }, "field 'user_id': expected non-empty string, got integer 42"],
+    ['ts as string', { ...ev('lock'), ts: '2024-01-01' }, "field 'ts': expected integer epoch ms, got string"],
+    ['fractional ts', { ...ev('lock'), ts: 1.5 }, "field 'ts': expected integer epoch ms, got number 1.5"],
+    ['negative seq', { ...ev('lock'), seq: -1 }, "field 'seq'"],
+    ['unknown type', { ...ev('lock'), type: 'mouse_teleport' }, "unknown type 'mouse_teleport'"],
+    ['missing type', { ...ev('lock'), type: undefined }, "field 'type'"],
+    ['infinite x', ev('mouse_move', { x: Infinity, y: 1 }), "field 'x': expected finite number, got Infinity"],
+    ['NaN dy', ev('wheel', { dx: 0, dy: NaN }), "field 'dy': expected finite number, got NaN"],
+    ['unknown button', { ...ev('mouse_down', { x: 1, y: 1 }), button: 'back' }, "field 'button': unknown button 'back'"],
+    ['unknown modifier', { ...ev('key_down', { key: 'KeyA' }), modifiers: ['ctrl', 'hyper'] }, "field 'modifiers[1]': unknown modifier 'hyper'"],
+    ['modifiers not array', { ...ev('key_down', { key: 'KeyA' }), modifiers: 'ctrl' }, "field 'modifiers'"],
+    ['numeric key', { ...ev('key_down'), key: 65 }, "field 'key': expected string, got integer 65"],
+    ['secure as string', { ...ev('key_down', { key: 'KeyA' }), secure: 'yes' }, "field 'secure': expected boolean, got string"],
+    ['context without app', { ...ev('focus'), context: { title: 't' } }, "field 'context.app': expected string, got undefined"],
+    ['context tag not a string', { ...ev('focus'), context: { app: 'a', tags: ['ok', 7] } }, "field 'context.tags[1]': expected string"],
+    ['context participants not array', { ...ev('focus'), context: { app: 'a', participants: 'u-2' } }, "field 'context.participants'"],
+    ['zero screen width', { ...ev('focus', { context: { app: 'a', title: null, url: null, participants: [], tags: [] } }), screen: { width: 0, height: 1, scale: 1 } }, "field 'screen.width'"],
+    ['negative duration', { ...ev('pause'), duration_ms: -5 }, "field 'duration_ms'"],
+    ['mouse_down without x', ev('mouse_down', { y: 1, button: 'left' }), "field 'x': required for mouse_down events"],
+    ['mouse_up without button', ev('mouse_up', { x: 1, y: 1 }), "field 'button': required for mouse_up events"],
+    ['key_down without key', ev('key_down'), "field 'key': required for key_down events"],
+    ['focus without context', ev('focus'), "field 'context': required for focus events"],
+    ['screen_frame without uri', ev('screen_frame'), "field 'frame_uri': required for screen_frame events"],
+    ['wheel without amounts', ev('wheel'), 'wheel events need dx or dy'],
+    ['agent-set eu_linked', { ...ev('lock'), eu_linked: false }, "field 'eu_linked': set by the privacy gate"],
+  ];
+  for (const [name, input, expected] of cases) {
+    const result = decodeEvent(input);
+    t.false(result.ok, name);
+    if (!result.ok) t.true(result.reason.includes(expected), `${name}: got "${result.reason}", want "${expected}"`);
+  }
+});
+
+test('nulls become absent fields; context members default to null and []', (t) => {
+  const input: Record<string, unknown> = {
+    ...ev('focus'),
+    x: null,
+    button: null,
+    modifiers: null,
+    geo: null,
+    duration_ms: null,
+    context: { app: 'Terminal' },
+    screen: null,
+  };
+  const result = decodeEvent(input);
+  if (!result.ok) return t.fail(result.reason);
+  for (const field of ['x', 'button', 'modifiers', 'geo', 'duration_ms', 'screen']) t.false(field in result.event, field);
+  t.deepEqual(result.event.context, { app: 'Terminal', title: null, url: null, participants: [], tags: [] });
+});
+
+test('a wheel event with one axis gets 0 for the other', (t) => {
+  const result = decodeEvent(clone(ev('wheel', { dy: 3 })));
+  if (!result.ok) return t.fail(result.reason);
+  t.is(result.event.dx, 0);
+  t.is(result.event.dy, 3);
+});
+
+test('JSON -> Avro -> decode gives back the JSON event', (t) => {
+  for (const e of samples()) {
+    const fromJson = decodeEvent(JSON.parse(JSON.stringify(e)));
+    if (!fromJson.ok) return t.fail(fromJson.reason);
+    const fromAvro = decodeEvent(decodeEventBytes(encodeEvent(fromJson.event)));
+    if (!fromAvro.ok) return t.fail(fromAvro.reason);
+    t.deepEqual(fromAvro.event, fromJson.event, e.type);
+    t.is(Object.getPrototypeOf(fromAvro.event), Object.prototype, 'a plain object, like JSON.parse gives');
+  }
+});
+
+test('the hand-written reader agrees with avsc on random events', (t) => {
+  t.true(fastEventReaderActive, 'schemas/input-event.avsc changed: update readEventFast and its fingerprint');
+  for (let i = 0; i < 300; i++) {
+    const value = inputEventType.random();
+    const buf = inputEventType.toBuffer(value);
+    const cursor = { pos: 0 };
+    t.deepEqual(readEvent(buf, cursor, undefined), eventFromAvro(inputEventType.fromBuffer(buf)));
+    t.is(cursor.pos, buf.length);
+  }
+  const extremes = [
+    { seq: 0, ts: Number.MAX_SAFE_INTEGER, duration_ms: 2 ** 40 + 3 },
+    { seq: 2 ** 31, ts: 1, duration_ms: 127 },
+    { seq: 128, ts: 2 ** 28, duration_ms: 2 ** 28 - 1 },
+  ];
+  for (const longs of extremes) {
+    const e = ev('pause', { ...longs, event_id: 'é'.repeat(7), device_id: '😀 device with a long name', user_id: 'ü' });
+    t.deepEqual(decodeEventBytes(encodeEvent(e)), e);
+  }
+});
+
+test('truncated or garbled Avro bytes throw instead of yielding an event', (t) => {
+  const buf = encodeEvent(samples()[7]);
+  t.throws(() => decodeEventBytes(buf.subarray(0, buf.length - 3)));
+  t.throws(() => decodeEventBytes(Buffer.concat([buf, Buffer.from([1, 2])])), { message: /trailing bytes/ });
+});
+
+test('Confluent framing round trip, and plain binary still decodes', (t) => {
+  const e = samples()[1];
+  const payload = encodeEvent(e);
+  const framed = frameConfluent(70_000, payload);
+  t.deepEqual(stripConfluentFraming(framed), { schemaId: 70_000, payload });
+  t.deepEqual(stripConfluentFraming(payload), { schemaId: null, payload });
+  t.deepEqual(decodeEventBytes(framed), e);
+  t.deepEqual(decodeEventBytes(payload), e);
+});
+
+test('registry records round trip through Avro, framed or not', (t) => {
+  const records: RegistryRecord[] = [
+    { kind: 'person', user_id: 'u-1', region: 'US' },
+    { kind: 'exemption', user_id: 'u-1', from: 1000, until: null, reason: 'sensitive_material' },
+    { kind: 'erasure', user_id: 'u-1', ts: 5000 },
+  ];
+  for (const r of records) {
+    const payload = encodeRegistryRecord(r);
+    for (const bytes of [payload, frameConfluent(3, payload)]) {
+      const decoded = decodeRegistryRecord(decodeRegistryRecordBytes(bytes));
+      if (!decoded.ok) return t.fail(decoded.reason);
+      t.deepEqual(decoded.record, r);
+    }
+  }
+});
+
+test('registry validation names the field', (t) => {
+  const bad = decodeRegistryRecord({ kind: 'exemption', user_id: 'u', from: 10, until: 5, reason: 'power' });
+  t.deepEqual(bad, { ok: false, reason: "field 'until': 5 is before 'from' 10" });
+  const badReason = decodeRegistryRecord({ kind: 'exemption', user_id: 'u', from: 10, reason: 'vacation' });
+  t.deepEqual(badReason, { ok: false, reason: "field 'reason': unknown exemption reason 'vacation'" });
+  t.deepEqual(decodeRegistryRecord({ kind: 'person', user_id: 'u' }), { ok: false, reason: "field 'region': expected ISO 3166 alpha-2 region, got undefined" });
+  t.deepEqual(decodeRegistryRecord({ kind: 'ghost', user_id: 'u' }), { ok: false, reason: "field 'kind': unknown kind 'ghost'" });
+});
+
+// --- schema evolution ---------------------------------------------------------------------------
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const currentSchema = (): any => JSON.parse(readFileSync(new URL('../schemas/input-event.avsc', import.meta.url), 'utf8'));
+
+function olderWriterType(): avro.Type {
+  const schema = currentSchema();
+  // an agent from before `geo` and `duration_ms` existed
+  schema.fields = schema.fields.filter((f: { name: string }) => f.name !== 'geo' && f.name !== 'duration_ms');
+  return avro.Type.forSchema(schema);
+}
+
+function newerWriterType(): avro.Type {
+  const schema = currentSchema();
+  schema.fields.splice(8, 0, { name: 'pressure', type: ['null', 'double'], default: null });
+  schema.fields.push({ name: 'battery', type: 'int' });
+  return avro.Type.forSchema(schema);
+}
+
+test('an older writer schema without an optional field still decodes', (t) => {
+  const older = olderWriterType();
+  const bytes = older.toBuffer({ ...inputEventType.fromBuffer(encodeEvent(ev('focus', { context: { app: 'a', title: null, url: null, participants: [], tags: [] } }))) });
+  const e = decodeEventBytes(bytes, older);
+  t.is(e.type, 'focus');
+  t.false('geo' in e);
+  t.deepEqual(e.context, { app: 'a', title: null, url: null, participants: [], tags: [] });
+
+  registerEventWriterSchema(901, older);
+  t.deepEqual(decodeEventBytes(frameConfluent(901, bytes)), e);
+});
+
+test('a newer writer schema with extra fields decodes; the extras are dropped', (t) => {
+  const newer = newerWriterType();
+  const original = ev('mouse_down', { x: 3, y: 4, button: 'middle', geo: 'US' });
+  const value = { ...inputEventType.fromBuffer(encodeEvent(original)), pressure: 0.7, battery: 80 };
+  const bytes = newer.toBuffer(value);
+  t.deepEqual(decodeEventBytes(bytes, newer), original);
+  registerEventWriterSchema(902, JSON.stringify(newer.schema()));
+  t.deepEqual(decodeEventBytes(frameConfluent(902, bytes)), original);
+});
+
+// --- file source -------------------------------------------------------------------------------
+
+test('JSONL: unparsable lines become error records with their line numbers, and reading goes on', async (t) => {
+  const path = join(dir, 'mixed.jsonl');
+  const good = samples();
+  const lines = [
+    JSON.stringify(good[0]),
+    '',
+    '{"event_id": "broken',
+    JSON.stringify(good[1]) + '\r',
+    '   ',
+    'not json at all',
+    JSON.stringify(good[2]),
+  ];
+  writeFileSync(path, lines.join('\n')); // no newline after the last line
+  const { records } = await collect(path);
+  t.deepEqual(
+    records.map((r) => [r.position.offset, r.error === undefined ? 'ok' : 'error']),
+    [
+      [1, 'ok'],
+      [3, 'error'],
+      [4, 'ok'],
+      [6, 'error'],
+      [7, 'ok'],
+    ],
+  );
+  t.true(records[1].error!.startsWith('invalid JSON: '));
+  t.is(records[1].raw, '{"event_id": "broken');
+  t.is(records[1].position.source, path);
+  t.deepEqual(records[2].value, good[1]);
+  t.is(records[2].raw, JSON.stringify(good[1]));
+  t.deepEqual(records[4].value, good[2]);
+});
+
+test('JSONL written by writeEventsJsonl reads back in batches, multi-byte text intact', async (t) => {
+  const path = join(dir, 'many.jsonl');
+  const events = Array.from({ length: 2500 }, (_, i) => ev('clipboard', { text: `${i} – ünïcödé ${'x'.repeat(i % 300)}` }));
+  await writeEventsJsonl(path, events);
+  const { records, batches } = await collect(path, 1000);
+  t.is(batches, 3);
+  t.deepEqual(
+    records.map((r) => r.value),
+    events,
+  );
+  t.deepEqual(
+    records.map((r) => r.position.offset),
+    events.map((_, i) => i + 1),
+  );
+});
+
+test('Avro container file round trip through readEventFile (both codecs)', async (t) => {
+  const events: InputEvent[] = [];
+  for (let i = 0; i < 600; i++) events.push(...samples());
+  for (const codec of ['null', 'deflate'] as const) {
+    const path = join(dir, `events-${codec}.avro`);
+    await writeEventsAvro(path, events, codec);
+    const { records } = await collect(path, 4096);
+    t.is(records.length, events.length);
+    t.true(records.every((r) => r.error === undefined));
+    t.deepEqual(
+      records.map((r) => r.value),
+      events,
+    );
+    t.deepEqual(records[123].position, { source: path, offset: 123 });
+    t.deepEqual(decodeEventBytes(Buffer.from(records[123].raw, 'base64')), events[123], 'raw holds the record bytes');
+  }
+});
+
+test('Avro container written with an older schema is resolved to ours', async (t) => {
+  const older = olderWriterType();
+  const original = ev('key_down', { key: 'Enter', modifiers: ['ctrl', 'alt'] });
+  const path = join(dir, 'older.avro');
+  await writeAvroContainer(path, older, [inputEventType.fromBuffer(encodeEvent(original))]);
+  const { records } = await collect(path);
+  t.deepEqual(
+    records.map((r) => r.value),
+    [original],
+  );
+});
+
+test('a truncated Avro container yields the whole blocks and an error record for the rest', async (t) => {
+  const path = join(dir, 'truncated.avro');
+  const events = Array.from({ length: 3000 }, () => ev('mouse_move', { x: 1, y: 2 }));
+  await writeEventsAvro(path, events);
+  const bytes = readFileSync(path);
+  writeFileSync(path, bytes.subarray(0, bytes.length - 100));
+  const { records } = await collect(path);
+  const good = records.filter((r) => r.error === undefined);
+  const bad = records.filter((r) => r.error !== undefined);
+  t.true(good.length > 0 && good.length < events.length);
+  t.deepEqual(
+    good.map((r) => r.value),
+    events.slice(0, good.length),
+  );
+  t.is(bad.length, 1);
+  t.regex(bad[0].error!, /truncated Avro file/);
+  t.is(bad[0].position.offset, good.length);
+});
+
+test('a non-Avro file given as .avro is an error, not an empty stream', async (t) => {
+  const path = join(dir, 'fake.avro');
+  writeFileSync(path, '{"not": "avro"}\n');
+  await t.throwsAsync(collect(path), { message: /not an Avro object container file/ });
+});
+
+test('registry files: valid records are read, bad ones become dead letters', async (t) => {
+  const path = join(dir, 'registry.jsonl');
+  const records: RegistryRecord[] = [
+    { kind: 'person', user_id: 'u-1', region: 'US' },
+    { kind: 'exemption', user_id: 'u-2', from: 1, until: 2, reason: 'power' },
+    { kind: 'erasure', user_id: 'u-3', ts: 9 },
+  ];
+  await writeRegistryJsonl(path, records);
+  writeFileSync(path, readFileSync(path, 'utf8') + '{"kind":"person","user_id":"u-4"}\n{oops\n');
+  const { records: read, dead } = await readRegistryFile(path);
+  t.deepEqual(read, records);
+  t.deepEqual(
+    dead.map((d) => [d.position.offset, d.reason.split(':')[0]]),
+    [
+      [4, "field 'region'"],
+      [5, 'invalid JSON'],
+    ],
+  );
+});
+
+test('registry records from an Avro container file', async (t) => {
+  const path = join(dir, 'registry.avro');
+  const records: RegistryRecord[] = [
+    { kind: 'person', user_id: 'u-1', region: 'GB' },
+    { kind: 'exemption', user_id: 'u-2', from: 1, until: null, reason: 'other' },
+  ];
+  await writeAvroContainer(path, registryRecordType, records.map(registryToAvro));
+  t.deepEqual(await readRegistryFile(path), { records, dead: [] });
+});
