@@ -5,26 +5,18 @@
 import { createHash, createHmac } from 'node:crypto';
 import type { PipelineConfig } from './config.ts';
 import { privacySettings } from './config.ts';
-import type { DeadLetter, InputEvent, SourcePosition } from './contract/events.ts';
+import type { DeadLetter, InputEvent, SourceRecord } from './contract/events.ts';
 import type { EpisodeEvents, EpisodeRow, Split } from './contract/episode.ts';
 import { decodeEvent } from './contract/decode.ts';
 import { Sessionizer } from './episodes/sessionizer.ts';
 import { reduceEpisode } from './actions/reducer.ts';
 import { PrivacyAudit } from './privacy/audit.ts';
 import { PrivacyGate } from './privacy/gate.ts';
-import type { Registry } from './privacy/registry.ts';
+import { normalizeRegion, type Registry } from './privacy/registry.ts';
 import { scrubActions } from './privacy/scrub.ts';
 import { Pseudonymizer } from './privacy/pseudonym.ts';
 
-/** A record as a source delivers it: parsed (or not) and where it came from. */
-export interface SourceRecord {
-  value?: unknown;
-  /** set when the source itself could not parse the record. */
-  error?: string;
-  position: SourcePosition;
-  /** the original bytes as text (JSONL line) or base64, for the dead-letter output. */
-  raw: string;
-}
+export type { SourceRecord };
 
 export interface PipelineSink {
   episode(row: EpisodeRow): void;
@@ -62,6 +54,7 @@ export class Pipeline {
   private readonly pseudonyms: Pseudonymizer;
   private readonly closed: EpisodeEvents[] = [];
   private readonly splitOfUser = new Map<string, Split>();
+  private readonly captureRegions: ReadonlySet<string>;
   private readonly counts = {
     records_in: 0,
     dead_letters: 0,
@@ -74,10 +67,11 @@ export class Pipeline {
   constructor(
     private readonly config: PipelineConfig,
     pseudonymKey: string,
-    registry: Registry,
+    private readonly registry: Registry,
     private readonly sink: PipelineSink,
   ) {
     this.pseudonyms = new Pseudonymizer(pseudonymKey);
+    this.captureRegions = new Set(config.capture.regions.map(normalizeRegion));
     const gate = new PrivacyGate(privacySettings(config), registry, this.audit);
     // Keyed like the pseudonyms: a plain hash of a guessable device id could be reversed.
     this.sessionizer = new Sessionizer(config.session, gate, (deviceId, ts, seq) =>
@@ -156,6 +150,23 @@ export class Pipeline {
   }
 
   private finishEpisode(episode: EpisodeEvents): void {
+    // The gate decided on each event as it came; a registry update that arrived while the episode
+    // was open (an erasure, a move out of a captured region) still stops it from being written.
+    const userId = episode.user_id;
+    const registry = this.registry;
+    if (registry.isErased(userId)) {
+      this.audit.drop('erased', episode.n_events);
+      return;
+    }
+    const region = registry.regionOf(userId);
+    if (region === undefined) {
+      this.audit.drop('unknown_person', episode.n_events);
+      return;
+    }
+    if (!this.captureRegions.has(region)) {
+      this.audit.drop('not_captured_region', episode.n_events);
+      return;
+    }
     const reduced = reduceEpisode(episode.events, episode.start_ts, this.config.actions);
     if (reduced.actions.length < this.config.session.min_actions || reduced.actions.length === 0) {
       this.counts.too_few_actions++;

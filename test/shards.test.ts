@@ -205,6 +205,25 @@ test('a row that breaks the contract is refused instead of written wrong', (t) =
   t.throws(() => encodeEpisodes([episode('x', 'train', { actions: [action({ x: NaN })] })]), { message: /actions\.x/ });
 });
 
+test('a refused row leaves the rows around it intact', (t) => {
+  const dir = tempDir(t);
+  const writer = new ShardWriter({ dir, writerId: 'replay' });
+  writer.add(ROWS[0]);
+  const bad = episode('bad', 'train', {
+    apps: ['half', 'written'],
+    contexts: [{ app: 'x', title: null, url: null, eu_linked: true }],
+    actions: [action({ text: 'partly', x: 5 }), action({ text: null, y: Infinity })],
+  });
+  t.throws(() => writer.add(bad), { message: /actions\.y/ });
+  writer.add(ROWS[1]);
+  writer.flush();
+  const back = python(
+    'import sys, json, pyarrow.parquet as pq, datetime\nprint(json.dumps(pq.read_table(sys.argv[1]).to_pylist(), default=lambda v: v.isoformat()))',
+    [join(dir, 'data/train/train-replay-00000.parquet')],
+  );
+  t.deepEqual(JSON.parse(back), JSON.parse(JSON.stringify(ROWS.slice(0, 2).map(expected))));
+});
+
 // ---------- writer + independent readers ----------
 
 test('shards read back identically with DuckDB, nested fields included', async (t) => {

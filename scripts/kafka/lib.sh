@@ -64,11 +64,14 @@ kafka_ensure_libs() {
   mkdir -p "$(dirname "$KAFKA_LIBS_DIR")"
   scratch=$(mktemp -d "$(dirname "$KAFKA_LIBS_DIR")/libs.partial.XXXXXX")
   echo "kafka: resolving Apache Kafka $KAFKA_VERSION jars with Maven (once per version)..." >&2
-  if ! mvn -q -B -Dstyle.color=never -f "$KAFKA_SCRIPT_DIR/pom.xml" -Dkafka.version="$KAFKA_VERSION" \
-    dependency:copy-dependencies -DoutputDirectory="$scratch" -DincludeScope=runtime >&2; then
-    rm -rf -- "$scratch"
+  if ! mvn -q -B -f "$KAFKA_SCRIPT_DIR/pom.xml" -Dkafka.version="$KAFKA_VERSION" \
+    dependency:copy-dependencies -DoutputDirectory="$scratch" -DincludeScope=runtime >"$scratch.log" 2>&1; then
+    cat "$scratch.log" >&2
+    rm -rf -- "$scratch" "$scratch.log"
     kafka_die "Maven could not resolve org.apache.kafka:kafka_2.13:$KAFKA_VERSION (is Maven Central reachable?)"
   fi
+  rm -f -- "$scratch.log"
+  chmod 755 "$scratch"
   touch "$scratch/.complete"
   mv -T "$scratch" "$KAFKA_LIBS_DIR" 2>/dev/null || rm -rf -- "$scratch" # another start won the race
   [[ -f $KAFKA_LIBS_DIR/.complete ]] || kafka_die "jar cache $KAFKA_LIBS_DIR is incomplete; delete it and retry"

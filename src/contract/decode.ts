@@ -56,56 +56,86 @@ function isFiniteNumber(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value);
 }
 
-// Fields the agent may leave out. null means "absent" on the wire (Avro unions, JSON writers that
-// emit every key), so it is removed rather than carried: downstream code tests `=== undefined` only.
-const OPTIONAL_FIELDS = [
-  'x',
-  'y',
-  'button',
-  'dx',
-  'dy',
-  'key',
-  'char',
-  'modifiers',
-  'secure',
-  'text',
-  'frame_uri',
-  'context',
-  'screen',
-  'geo',
-  'duration_ms',
-] as const;
-
-/** Checks one optional field that is present and not null; returns a reason or undefined. */
-function checkOptional(name: (typeof OPTIONAL_FIELDS)[number], value: unknown): { ok: false; reason: string } | undefined {
-  switch (name) {
-    case 'x':
-    case 'y':
-    case 'dx':
-    case 'dy':
-      return isFiniteNumber(value) ? undefined : fieldError(name, 'finite number', value);
-    case 'button':
-      if (typeof value !== 'string') return fieldError(name, `one of ${MOUSE_BUTTONS.join('/')}`, value);
-      return BUTTON_SET.has(value) ? undefined : fail(`field 'button': unknown button '${value}'`);
-    case 'key':
-    case 'char':
-    case 'text':
-    case 'frame_uri':
-    case 'geo':
-      return typeof value === 'string' ? undefined : fieldError(name, 'string', value);
-    case 'secure':
-      return typeof value === 'boolean' ? undefined : fieldError(name, 'boolean', value);
-    case 'duration_ms':
-      return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0
-        ? undefined
-        : fieldError(name, 'non-negative integer ms', value);
-    case 'modifiers':
-      return checkModifiers(value);
-    case 'context':
-      return checkContext(value);
-    case 'screen':
-      return checkScreen(value);
+/**
+ * Checks the optional fields that are present, and removes the null ones: null means "absent" on
+ * the wire (Avro unions, JSON writers that emit every key), and downstream code tests `=== undefined`
+ * only. Walks the object's own keys rather than the list of known fields, so an event pays for the
+ * fields it has, not for the ones it might have; unknown keys are left alone (a newer agent may send
+ * more than this version knows).
+ */
+function checkOptionalFields(e: Record<string, unknown>): { ok: false; reason: string } | undefined {
+  for (const key in e) {
+    const value = e[key];
+    switch (key) {
+      case 'event_id':
+      case 'device_id':
+      case 'user_id':
+      case 'seq':
+      case 'ts':
+      case 'type':
+        break;
+      case 'x':
+      case 'y':
+      case 'dx':
+      case 'dy':
+        if (value === null) delete e[key];
+        else if (!isFiniteNumber(value)) return fieldError(key, 'finite number', value);
+        break;
+      case 'key':
+      case 'char':
+      case 'text':
+      case 'frame_uri':
+      case 'geo':
+        if (value === null) delete e[key];
+        else if (typeof value !== 'string') return fieldError(key, 'string', value);
+        break;
+      case 'button':
+        if (value === null) delete e[key];
+        else if (typeof value !== 'string') return fieldError(key, `one of ${MOUSE_BUTTONS.join('/')}`, value);
+        else if (!BUTTON_SET.has(value)) return fail(`field 'button': unknown button '${value}'`);
+        break;
+      case 'modifiers':
+        if (value === null) delete e[key];
+        else {
+          const bad = checkModifiers(value);
+          if (bad) return bad;
+        }
+        break;
+      case 'secure':
+        if (value === null) delete e[key];
+        else if (typeof value !== 'boolean') return fieldError(key, 'boolean', value);
+        break;
+      case 'duration_ms':
+        if (value === null) delete e[key];
+        else if (!(typeof value === 'number' && Number.isSafeInteger(value) && value >= 0)) {
+          return fieldError(key, 'non-negative integer ms', value);
+        }
+        break;
+      case 'context':
+        if (value === null) delete e[key];
+        else {
+          const bad = checkContext(value);
+          if (bad) return bad;
+        }
+        break;
+      case 'screen':
+        if (value === null) delete e[key];
+        else {
+          const bad = checkScreen(value);
+          if (bad) return bad;
+        }
+        break;
+      case 'redacted':
+      case 'eu_linked':
+        // An agent must not pre-empt the gate's verdicts: a forged `eu_linked: false` would hide EU context.
+        if (value === null || value === undefined) delete e[key];
+        else return fail(`field '${key}': set by the privacy gate, not by the agent`);
+        break;
+      default:
+        break;
+    }
   }
+  return undefined;
 }
 
 function checkModifiers(value: unknown): { ok: false; reason: string } | undefined {
@@ -206,23 +236,8 @@ export function decodeEvent(raw: unknown): DecodeResult<InputEvent> {
   if (typeof type !== 'string') return fieldError('type', `one of ${EVENT_TYPES.join('/')}`, type);
   if (!EVENT_TYPE_SET.has(type)) return fail(`unknown type '${type}'`);
 
-  for (let i = 0; i < OPTIONAL_FIELDS.length; i++) {
-    const name = OPTIONAL_FIELDS[i];
-    const value = e[name];
-    if (value === undefined) continue;
-    if (value === null) {
-      delete e[name];
-      continue;
-    }
-    const bad = checkOptional(name, value);
-    if (bad) return bad;
-  }
-  // An agent must not pre-empt the gate's verdicts: a forged `eu_linked: false` would hide EU context.
-  if (e.redacted !== undefined && e.redacted !== null) return fail(`field 'redacted': set by the privacy gate, not by the agent`);
-  if (e.eu_linked !== undefined && e.eu_linked !== null) return fail(`field 'eu_linked': set by the privacy gate, not by the agent`);
-  if (e.redacted === null) delete e.redacted;
-  if (e.eu_linked === null) delete e.eu_linked;
-
+  const badOptional = checkOptionalFields(e);
+  if (badOptional) return badOptional;
   const bad = checkRequiredForType(e, type as EventType);
   if (bad) return bad;
   return { ok: true, event: e as unknown as InputEvent };

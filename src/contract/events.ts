@@ -101,6 +101,16 @@ export interface SourcePosition {
   partition?: number;
 }
 
+/** A record as a source delivers it: parsed (or not) and where it came from. */
+export interface SourceRecord {
+  value?: unknown;
+  /** set when the source itself could not parse the record. */
+  error?: string;
+  position: SourcePosition;
+  /** the original bytes as text (JSONL line) or base64, for the dead-letter output. */
+  raw: string;
+}
+
 /** A record that could not be used, and why. It is written, never dropped silently. */
 export interface DeadLetter {
   reason: string;

@@ -3,9 +3,9 @@
 // and the same events, and a longer run starts with exactly the events of a shorter one.
 //
 // Each device is a small state machine of activities (editing code, browsing, chatting, mail,
-// terminal, breaks) written as a generator, so a device holds only its own state; the devices'
-// streams are merged by a binary heap on the next event time. Memory is O(devices), whatever the
-// number of events. Events may share their `context`, `screen` and `modifiers` objects with other
+// terminal, breaks): an activity is planned as a few commands and executed one event at a time,
+// so a device holds only its own state; the devices' streams are merged by a binary heap on the
+// next event time. Memory is O(devices), whatever the number of events. Events may share their `context`, `screen` and `modifiers` objects with other
 // events of the same device: treat them as immutable.
 import type { InputEvent, Modifier, MouseButton, RegistryRecord, Screen, WindowContext } from '../contract/events.ts';
 import { EXEMPTION_REASONS } from '../contract/events.ts';
@@ -29,7 +29,7 @@ const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const DEFAULT_MINUTES = 60;
 /** measured: a device emits about this many events per simulated minute; sizes the registry's windows. */
-const EVENTS_PER_DEVICE_MINUTE = 1300;
+const EVENTS_PER_DEVICE_MINUTE = 520;
 
 const APPS = ['code', 'chrome', 'slack', 'outlook', 'terminal'] as const;
 type App = (typeof APPS)[number];
@@ -48,7 +48,7 @@ const COLLEAGUE_REGIONS = ['DE', 'US', 'FR', 'IN', 'US', 'GB', 'NL', 'US', 'ES',
 const NON_US_DEVICE_SHARE = 0.025;
 const NON_US_DEVICE_REGIONS = ['GB', 'IN', 'DE', 'CA'];
 const SECOND_DEVICE_SHARE = 0.1;
-const TRAVELLER_SHARE = 0.02;
+const TRAVELLER_SHARE = 0.01;
 
 // ---------------------------------------------------------------------------------------------
 // Population: who exists, who has which device. Shared by the registry and the event stream.
@@ -64,6 +64,8 @@ interface Population {
   euColleagues: number[];
   /** the number of users that own a device (they come first in userIds). */
   deviceUsers: number;
+  /** devices currently abroad (geo DE): one in every fleet of ten or more, and a few more by chance. */
+  travellers: Set<number>;
 }
 
 function userId(index: number): string {
@@ -102,7 +104,10 @@ function planPopulation(seed: number, devices: number): Population {
     if (regions[i] === 'US') usColleagues.push(i);
     else if (EU_COLLEAGUE_REGIONS.has(regions[i])) euColleagues.push(i);
   }
-  return { userIds, regions, deviceIds, deviceOwners, usColleagues, euColleagues, deviceUsers };
+  const travellers = new Set<number>();
+  if (devices >= 10) travellers.add(rng.int(0, devices - 1));
+  for (let i = 0; i < devices; i++) if (rng.chance(TRAVELLER_SHARE)) travellers.add(i);
+  return { userIds, regions, deviceIds, deviceOwners, usColleagues, euColleagues, deviceUsers, travellers };
 }
 
 function simulatedSpanMs(opts: GenerateOptions): number {
@@ -346,6 +351,9 @@ const MAX_MOVE_MS = 800;
 /** peak speed of a minimum-jerk move is 1.875·D/T; long moves are slowed to stay under this. */
 const MAX_PEAK_PX_PER_MS = 5;
 const MIN_JERK_PEAK = 1.875;
+/** uniform jitter of ±0.7 px on each mouse sample, from 10 random bits per axis. */
+const SENSOR_NOISE_PX = 0.7;
+const SENSOR_NOISE_SCALE = (2 * SENSOR_NOISE_PX) / 1023;
 
 const OP_MOVE = 0;
 const OP_MOVE_BY = 1;
@@ -405,13 +413,15 @@ class Device {
   t: number;
   app: number;
   lunchAt: number;
-  readonly contexts: WindowContext[];
+  /** what each app shows; made on first use, since most devices touch few apps early on. */
+  private readonly contexts: (WindowContext | null)[] = [null, null, null, null, null];
 
   private readonly plan: Command[] = [];
   private planAt = 0;
   private readonly out: InputEvent[] = [];
   private outAt = 0;
   private stepping = STEP_NONE;
+  private done = false;
   private moveX0 = 0;
   private moveY0 = 0;
   private moveDx = 0;
@@ -449,18 +459,21 @@ class Device {
     this.ikiMeanMs = rng.int(110, 180);
     this.ikiSdMs = rng.int(25, 45);
     this.notchedWheel = rng.chance(0.5);
-    this.geo = rng.chance(TRAVELLER_SHARE) ? 'DE' : 'US';
+    this.geo = population.travellers.has(index) ? 'DE' : 'US';
     this.project = rng.pick(PROJECTS);
     this.x = rng.int(0, this.width - 1);
     this.y = rng.int(0, this.height - 1);
     this.t = start + rng.int(0, 90 * SECOND);
     this.lunchAt = this.t + rng.int(150, 240) * MINUTE;
     this.app = rng.weighted(APP_WEIGHTS);
-    this.contexts = APPS.map((_, app) => this.newContext(app));
-    this.show(this.app, this.contexts[this.app]);
+    this.show(this.app, this.contextOf(this.app));
   }
 
   // --- window contexts -------------------------------------------------------------------
+
+  contextOf(app: number): WindowContext {
+    return (this.contexts[app] ??= this.newContext(app));
+  }
 
   newContext(app: number): WindowContext {
     const rng = this.rng;
@@ -603,8 +616,18 @@ class Device {
 
   // --- execution ----------------------------------------------------------------------------
 
-  /** the device's next event in time order, or null when its day is over. */
+  /** the device's next event in time order, or null once its day (or the simulated span) is over. */
   next(): InputEvent | null {
+    if (this.done) return null;
+    const event = this.produce();
+    if (event === null || event.ts > this.end) {
+      this.done = true;
+      return null;
+    }
+    return event;
+  }
+
+  private produce(): InputEvent | null {
     for (;;) {
       if (this.outAt < this.out.length) {
         const event = this.out[this.outAt++];
@@ -678,6 +701,7 @@ class Device {
       case OP_HOTKEY: {
         const modifierCode = HOTKEY_MODIFIER_CODES[command.a];
         const modifiers = HOTKEY_MODIFIERS[command.a];
+        this.t += rng.int(60, 250);
         this.out.push(this.keyEvent('key_down', modifierCode, undefined, modifiers, false));
         this.t += rng.int(40, 100);
         this.out.push(this.keyEvent('key_down', command.text!, undefined, modifiers, false));
@@ -826,7 +850,9 @@ class Device {
     const rng = this.rng;
     const duration = this.moveDuration;
     while (this.moveElapsed < duration) {
-      let elapsed = this.moveElapsed + this.pollMs + rng.int(-1, 1);
+      // one draw gives the polling jitter (-1, 0, 0, +1 ms) and the sensor noise on both axes
+      const bits = rng.uint32();
+      let elapsed = this.moveElapsed + this.pollMs + ((bits & 3) === 0 ? -1 : (bits & 3) === 3 ? 1 : 0);
       let x: number;
       let y: number;
       if (elapsed >= duration) {
@@ -837,8 +863,10 @@ class Device {
         const tau = elapsed / duration;
         const progress = tau * tau * tau * (10 + tau * (6 * tau - 15));
         const offset = 4 * this.moveBow * progress * (1 - progress);
-        x = Math.round(this.moveX0 + this.moveDx * progress + this.moveNormalX * offset + rng.gaussian(0, 0.4));
-        y = Math.round(this.moveY0 + this.moveDy * progress + this.moveNormalY * offset + rng.gaussian(0, 0.4));
+        const noiseX = ((bits >>> 2) & 0x3ff) * SENSOR_NOISE_SCALE - SENSOR_NOISE_PX;
+        const noiseY = ((bits >>> 12) & 0x3ff) * SENSOR_NOISE_SCALE - SENSOR_NOISE_PX;
+        x = Math.round(this.moveX0 + this.moveDx * progress + this.moveNormalX * offset + noiseX);
+        y = Math.round(this.moveY0 + this.moveDy * progress + this.moveNormalY * offset + noiseY);
         x = x < 0 ? 0 : x >= this.width ? this.width - 1 : x;
         y = y < 0 ? 0 : y >= this.height ? this.height - 1 : y;
       }
@@ -873,7 +901,7 @@ function planSwitchApp(d: Device): void {
     d.moveAndClick(dockX, d.height - rng.int(8, 30));
   }
   d.app = next;
-  d.show(next, d.contexts[next]);
+  d.show(next, d.contextOf(next));
 }
 
 function planEditorWork(d: Device): void {
@@ -951,7 +979,7 @@ function planBrowserWork(d: Device): void {
     d.moveBy(rng.int(20, 150), rng.int(15, 180));
     d.click();
   } else {
-    d.selectAndCopy(d.contexts[CHROME].title ?? 'text');
+    d.selectAndCopy(d.contextOf(CHROME).title ?? 'text');
   }
 }
 
@@ -1032,7 +1060,7 @@ function planTerminalWork(d: Device): void {
 function planLock(d: Device, minMs: number, maxMs: number): void {
   d.lock(d.rng.int(minMs, maxMs));
   d.think(500, 3000);
-  d.show(d.app, d.contexts[d.app]);
+  d.show(d.app, d.contextOf(d.app));
 }
 
 /** the person pauses capture; sometimes for longer than policy allows, sometimes resuming early. */
@@ -1043,7 +1071,7 @@ function planPause(d: Device): void {
   const away = resumesEarly ? Math.round(requested * rng.float(0.2, 0.95)) : requested + rng.int(1, 30) * SECOND;
   d.pause(requested, away, resumesEarly);
   d.think(300, 2000);
-  d.show(d.app, d.contexts[d.app]);
+  d.show(d.app, d.contextOf(d.app));
 }
 
 // chances per step of the day (a step lasts ~10 s on average)
@@ -1143,7 +1171,12 @@ class DeviceMerge {
   private readonly nextTs: Float64Array;
   private readonly heap: Int32Array;
 
-  constructor(private readonly feeds: DeviceFeed[]) {
+  private emitted = 0;
+
+  constructor(
+    private readonly feeds: DeviceFeed[],
+    private readonly limit: number,
+  ) {
     const count = feeds.length;
     this.nextTs = new Float64Array(count);
     this.heap = new Int32Array(count);
@@ -1157,7 +1190,8 @@ class DeviceMerge {
   /** the earliest pending event of all devices, or null when every device is done. */
   next(): InputEvent | null {
     const top = this.heap[0];
-    if (this.nextTs[top] === Infinity) return null;
+    if (this.nextTs[top] === Infinity || this.emitted >= this.limit) return null;
+    this.emitted++;
     const feed = this.feeds[top];
     const event = feed.take();
     this.nextTs[top] = feed.nextTs();
@@ -1197,13 +1231,13 @@ class DeviceMerge {
 /**
  * The merged stream of every device, ordered by (ts, device) like a topic read in event-time
  * order. Lazy: one pending event per device, so memory does not grow with the number of events.
+ * `next()` returns null at the end; cheaper per event than the generator, for benchmarks.
  */
-export function* generateEvents(opts: GenerateOptions): Generator<InputEvent> {
+export function openEventStream(opts: GenerateOptions): { next(): InputEvent | null } {
   const population = planPopulation(opts.seed, opts.devices);
   const start = opts.start ?? DEFAULT_START;
   const euShare = opts.euShare ?? 0.2;
   const end = opts.minutes !== undefined ? start + opts.minutes * MINUTE : opts.events !== undefined ? Infinity : start + DEFAULT_MINUTES * MINUTE;
-  const limit = opts.events ?? Infinity;
   const seedHex = (opts.seed >>> 0).toString(16).padStart(8, '0');
   const feeds: DeviceFeed[] = new Array(opts.devices);
   for (let i = 0; i < opts.devices; i++) {
@@ -1211,10 +1245,11 @@ export function* generateEvents(opts: GenerateOptions): Generator<InputEvent> {
     const device = new Device(i, population.deviceIds[i], population.userIds[owner], owner, population, euShare, opts.seed, start, end);
     feeds[i] = new DeviceFeed(device, seedHex);
   }
-  const merge = new DeviceMerge(feeds);
-  for (let emitted = 0; emitted < limit; emitted++) {
-    const event = merge.next();
-    if (event === null) return;
-    yield event;
-  }
+  return new DeviceMerge(feeds, opts.events ?? Infinity);
+}
+
+/** The same stream as openEventStream, as an iterator. */
+export function* generateEvents(opts: GenerateOptions): Generator<InputEvent> {
+  const stream = openEventStream(opts);
+  for (let event = stream.next(); event !== null; event = stream.next()) yield event;
 }

@@ -27,7 +27,10 @@ class Validity {
       this.bits = grown;
     }
     if (valid) this.bits[byte] |= 1 << (index & 7);
-    else this.nullCount++;
+    else {
+      this.bits[byte] &= ~(1 << (index & 7));
+      this.nullCount++;
+    }
   }
 
   finish(length: number): Uint8Array {
@@ -38,8 +41,22 @@ class Validity {
 abstract class Column {
   length = 0;
   protected validity: Validity | null = null;
+  private committedLength = 0;
+  private committedNulls = 0;
 
   constructor(readonly name: string, readonly nullable: boolean) {}
+
+  /** the values so far belong to complete rows. */
+  commit(): void {
+    this.committedLength = this.length;
+    this.committedNulls = this.validity ? this.validity.nullCount : 0;
+  }
+
+  /** drops values pushed since the last commit (a row that failed half way). */
+  rollback(): void {
+    this.length = this.committedLength;
+    if (this.validity) this.validity.nullCount = this.committedNulls;
+  }
 
   protected markNull(): void {
     if (!this.nullable) throw new TypeError(`episode column ${this.name} cannot be null`);
@@ -124,6 +141,7 @@ class BoolColumn extends Column {
       this.values = grown;
     }
     if (value) this.values[byte] |= 1 << (this.length & 7);
+    else this.values[byte] &= ~(1 << (this.length & 7));
     this.length++;
   }
 
@@ -138,7 +156,6 @@ class BoolColumn extends Column {
 
 class Utf8Column extends Column {
   private offsets = new Int32Array(256);
-  // Buffer.write encodes in place without allocating a view per string
   private data = Buffer.alloc(4096);
   private end = 0;
 
@@ -155,10 +172,25 @@ class Utf8Column extends Column {
         this.data.copy(grown, 0, 0, this.end);
         this.data = grown;
       }
-      this.end += this.data.write(value, this.end, 'utf8');
+      // most strings here are short ASCII (kinds, keys, ids): a JS loop beats a native call
+      const data = this.data;
+      const start = this.end;
+      const n = value.length;
+      let i = 0;
+      for (; i < n; i++) {
+        const code = value.charCodeAt(i);
+        if (code >= 0x80) break;
+        data[start + i] = code;
+      }
+      this.end = i === n ? start + n : start + i + data.write(i === 0 ? value : value.slice(i), start + i, 'utf8');
     }
     this.length++;
     this.offsets[this.length] = this.end;
+  }
+
+  override rollback(): void {
+    super.rollback();
+    this.end = this.offsets[this.length];
   }
 
   bytes(): number {
@@ -316,7 +348,20 @@ export class EpisodeColumns {
     return total;
   }
 
+  /** Appends the row whole, or not at all: a row that breaks the contract throws and leaves no trace. */
   append(row: EpisodeRow): void {
+    try {
+      this.appendColumns(row);
+    } catch (error) {
+      for (const column of this.columnList) column.rollback();
+      throw error;
+    }
+    for (const column of this.columnList) column.commit();
+    this.actionCount += row.actions.length;
+    this.rows++;
+  }
+
+  private appendColumns(row: EpisodeRow): void {
     this.episode_id.push(row.episode_id);
     this.user.push(row.user);
     this.device.push(row.device);
@@ -380,8 +425,6 @@ export class EpisodeColumns {
       act.redacted.push(action.redacted);
     }
     this.actions.push(act.kind.length);
-    this.actionCount += row.actions.length;
-    this.rows++;
   }
 
   /** The buffered rows as one record batch; this builder is empty afterwards. */

@@ -19,7 +19,7 @@ import {
   registryResolverForSchemaText,
   type AvroCursor,
 } from '../contract/avro.ts';
-import type { SourceRecord } from '../pipeline.ts';
+import type { SourceRecord } from '../contract/events.ts';
 
 /** One record as read: `value` is the parsed JSON / decoded Avro, unvalidated; `error` when it could not be parsed. */
 export type RawRecord = SourceRecord;
@@ -228,7 +228,8 @@ async function* readAvroContainer(path: string, batchSize: number, reading: Avro
       break;
     }
     if (!frameOk || !buf.subarray(blockStart + size.value, blockStart + size.value + SYNC_BYTES).equals(sync)) {
-      // Corrupt framing: skip to the next sync marker and read on from there.
+      // Corrupt framing: skip to the next sync marker and read on from there. Record offsets after
+      // this point count the records read, which may be fewer than those written.
       const nextSync = buf.indexOf(sync, pos + 1);
       if (nextSync === -1) {
         // keep a tail in case the marker straddles the chunk boundary

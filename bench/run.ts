@@ -1,0 +1,590 @@
+// The benchmark suite (issue 5): the pipeline beside its ceiling and beside what a user would pick
+// instead, measured in one run so the ratios are comparable even on a noisy, shared machine.
+//
+//   node --import tsx bench/run.ts [--quick] [--json FILE] [--only replay,sink,kafka,duckdb,memory,scaling] [--keep DIR]
+//
+// Every measurement calls the product's own code (replay(), Pipeline, ShardWriter, readEventFile),
+// never a copy. Anything whose peak RSS matters runs in a child process of its own (this file with
+// `--child TASK`), so one measurement's heap never inflates the next one's figure.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { EpisodeRow } from '../src/contract/episode.ts';
+import { decodeEvent } from '../src/contract/decode.ts';
+import { loadConfig } from '../src/config.ts';
+import { generateEvents, generateRegistry } from '../src/generate/generator.ts';
+import { Pipeline } from '../src/pipeline.ts';
+import { Registry } from '../src/privacy/registry.ts';
+import { replay } from '../src/replay.ts';
+import { readEventFile, readRegistryFile, writeEventsAvro, writeEventsJsonl, writeRegistryJsonl } from '../src/sources/file.ts';
+import { ShardWriter } from '../src/shards/writer.ts';
+
+const THIS_FILE = fileURLToPath(import.meta.url);
+const REPO = resolve(THIS_FILE, '../..');
+const BENCH_KEY = 'bench-pseudonym-key-not-secret';
+const SEED = 5;
+const GAP_MS = 300_000;
+
+// ---------------------------------------------------------------------------------------------
+// Sizes. `devices` for the throughput streams is small on purpose: the generator's people emit
+// ~1300 events per simulated minute, so few devices give long, realistic episodes.
+
+interface Plan {
+  quick: boolean;
+  throughputEvents: number;
+  throughputDevices: number;
+  sinkActions: number;
+  memory: { devices: number; eventsPerDevice: number }[];
+  scaling: number[];
+  kafkaEvents: number;
+}
+
+const FULL: Plan = {
+  quick: false,
+  throughputEvents: 5_000_000,
+  throughputDevices: 32,
+  sinkActions: 1_000_000,
+  memory: [
+    { devices: 10_000, eventsPerDevice: 100 },
+    { devices: 50_000, eventsPerDevice: 100 },
+  ],
+  scaling: [1_000_000, 5_000_000, 20_000_000],
+  kafkaEvents: 2_000_000,
+};
+
+const QUICK: Plan = {
+  quick: true,
+  throughputEvents: 400_000,
+  throughputDevices: 32,
+  sinkActions: 100_000,
+  memory: [{ devices: 10_000, eventsPerDevice: 30 }],
+  scaling: [100_000, 200_000, 400_000],
+  kafkaEvents: 200_000,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Child tasks: run in a fresh process, print one JSON line with the result.
+
+type ChildTask =
+  | { kind: 'replay'; input: string; registry: string; out: string }
+  | { kind: 'decode'; input: string }
+  | { kind: 'pipeline'; input: string; registry: string }
+  | { kind: 'sink'; input: string; registry: string; dir: string; targetActions: number }
+  | { kind: 'baseline' };
+
+interface Timed {
+  events: number;
+  seconds: number;
+  events_per_s: number;
+  peak_rss_mib: number;
+}
+
+const mib = (bytes: number) => bytes / (1024 * 1024);
+/** maxRSS is in KiB. */
+const peakRssMiB = () => process.resourceUsage().maxRSS / 1024;
+
+function timed(events: number, startMs: number): Timed {
+  const seconds = (performance.now() - startMs) / 1000;
+  return { events, seconds, events_per_s: events / seconds, peak_rss_mib: peakRssMiB() };
+}
+
+async function loadRegistry(path: string): Promise<Registry> {
+  const registry = new Registry();
+  for (const record of (await readRegistryFile(path)).records) registry.apply(record);
+  return registry;
+}
+
+async function runChild(task: ChildTask): Promise<unknown> {
+  const config = loadConfig();
+  switch (task.kind) {
+    case 'baseline':
+      return { peak_rss_mib: peakRssMiB() };
+    case 'replay': {
+      const start = performance.now();
+      const summary = await replay({ config, input: task.input, registry: task.registry, out: task.out, pseudonymKey: BENCH_KEY });
+      const result = timed(summary.counters.records_in, start);
+      const manifest = JSON.parse(readFileSync(summary.manifestPath, 'utf8')) as { shards?: { bytes: number }[] };
+      return { ...result, counters: summary.counters, parquet_mib: mib((manifest.shards ?? []).reduce((n, s) => n + s.bytes, 0)) };
+    }
+    case 'decode': {
+      // the source and the decoder as the pipeline runs them, and nothing after
+      const start = performance.now();
+      let events = 0;
+      let valid = 0;
+      for await (const batch of readEventFile(task.input)) {
+        for (let i = 0; i < batch.length; i++) if (decodeEvent(batch[i].value).ok) valid++;
+        events += batch.length;
+      }
+      return { ...timed(events, start), valid };
+    }
+    case 'pipeline': {
+      // replay without the shard writer: decode, privacy, sessionization, actions, pseudonyms
+      const registry = await loadRegistry(task.registry);
+      let episodes = 0;
+      let actions = 0;
+      const pipeline = new Pipeline(config, BENCH_KEY, registry, {
+        episode: (row) => {
+          episodes++;
+          actions += row.n_actions;
+        },
+        deadLetter: () => {},
+      });
+      const start = performance.now();
+      let events = 0;
+      for await (const batch of readEventFile(task.input)) {
+        pipeline.pushRecords(batch);
+        events += batch.length;
+      }
+      pipeline.end();
+      return { ...timed(events, start), episodes, actions };
+    }
+    case 'sink':
+      return sinkBenchmark(task.input, task.registry, task.dir, task.targetActions);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sink: the same episode rows into Parquet through our writer (parquet-wasm, ZSTD) and through
+// parquetjs-lite (SNAPPY: it has no ZSTD).
+
+async function sinkBenchmark(input: string, registryPath: string, dir: string, targetActions: number) {
+  const config = loadConfig();
+  const registry = await loadRegistry(registryPath);
+  const real: EpisodeRow[] = [];
+  const pipeline = new Pipeline(config, BENCH_KEY, registry, { episode: (row) => void real.push(row), deadLetter: () => {} });
+  for await (const batch of readEventFile(input)) pipeline.pushRecords(batch);
+  pipeline.end();
+  if (real.length === 0) throw new Error('sink benchmark: the stream produced no episodes');
+  // Real rows, repeated under fresh ids until there are enough actions to time.
+  const rows: EpisodeRow[] = [];
+  let actions = 0;
+  for (let i = 0; actions < targetActions; i++) {
+    const row = real[i % real.length];
+    rows.push(i < real.length ? row : { ...row, episode_id: `${row.episode_id.slice(0, 24)}${i.toString(16).padStart(8, '0')}` });
+    actions += row.n_actions;
+  }
+
+  const oursDir = join(dir, 'parquet-wasm');
+  let start = performance.now();
+  const writer = new ShardWriter({ dir: oursDir, writerId: 'bench', formats: ['parquet'] });
+  for (const row of rows) writer.add(row);
+  writer.flush();
+  const oursSeconds = (performance.now() - start) / 1000;
+  const oursBytes = writer.shards.reduce((n, s) => n + s.bytes, 0);
+
+  const parquetjs = await import('parquetjs-lite');
+  const lib = (parquetjs as unknown as { default?: typeof parquetjs }).default ?? parquetjs;
+  const path = join(dir, 'parquetjs-lite.parquet');
+  start = performance.now();
+  const baseline = await lib.ParquetWriter.openFile(parquetjsSchema(lib), path, { useDataPageV2: false });
+  for (const row of rows) await baseline.appendRow(parquetjsRow(row));
+  await baseline.close();
+  const baselineSeconds = (performance.now() - start) / 1000;
+
+  return {
+    rows: rows.length,
+    actions,
+    distinct_rows: real.length,
+    parquet_wasm: { compression: 'ZSTD', seconds: oursSeconds, actions_per_s: actions / oursSeconds, mib: mib(oursBytes) },
+    parquetjs_lite: { compression: 'SNAPPY', seconds: baselineSeconds, actions_per_s: actions / baselineSeconds, mib: mib(statSync(path).size) },
+    peak_rss_mib: peakRssMiB(),
+  };
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function parquetjsSchema(lib: any): unknown {
+  const c = 'SNAPPY';
+  const str = { type: 'UTF8', compression: c };
+  const optStr = { ...str, optional: true };
+  const int = { type: 'INT32', compression: c };
+  const optInt = { ...int, optional: true };
+  const optFloat = { type: 'FLOAT', compression: c, optional: true };
+  return new lib.ParquetSchema({
+    episode_id: str,
+    user: str,
+    device: str,
+    split: str,
+    start_day: { type: 'DATE', compression: c },
+    duration_ms: int,
+    end_reason: str,
+    continues: optStr,
+    screen_width: optInt,
+    screen_height: optInt,
+    apps: { ...str, repeated: true },
+    contexts: { repeated: true, fields: { app: str, title: optStr, url: optStr, eu_linked: { type: 'BOOLEAN', compression: c } } },
+    n_events: int,
+    n_actions: int,
+    actions: {
+      repeated: true,
+      fields: {
+        kind: str,
+        t_ms: int,
+        duration_ms: int,
+        x: optInt,
+        y: optInt,
+        nx: optFloat,
+        ny: optFloat,
+        x2: optInt,
+        y2: optInt,
+        nx2: optFloat,
+        ny2: optFloat,
+        dx: optFloat,
+        dy: optFloat,
+        text: optStr,
+        key: optStr,
+        key_times_ms: { ...int, repeated: true },
+        path: { repeated: true, fields: { x: int, y: int, t_ms: int } },
+        frame_uri: optStr,
+        context: int,
+        redacted: optStr,
+      },
+    },
+  });
+}
+
+/** parquetjs-lite has no nullable lists: a null key_times_ms is written as an empty list. */
+function parquetjsRow(row: EpisodeRow): unknown {
+  return {
+    ...row,
+    start_day: new Date(row.start_day),
+    actions: row.actions.map((a) => (a.key_times_ms === null ? { ...a, key_times_ms: [] } : a)),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// DuckDB: the batch version of the job, on the same events as Parquet (prepared before timing).
+
+const DUCKDB_SCRIPT = String.raw`
+import json, sys, time, duckdb
+task = json.loads(sys.argv[1])
+if task['kind'] == 'prepare':
+    con = duckdb.connect()
+    columns = {
+        'event_id': 'VARCHAR', 'device_id': 'VARCHAR', 'user_id': 'VARCHAR', 'seq': 'BIGINT', 'ts': 'BIGINT',
+        'type': 'VARCHAR', 'x': 'INTEGER', 'y': 'INTEGER', 'button': 'VARCHAR', 'dx': 'DOUBLE', 'dy': 'DOUBLE',
+        'key': 'VARCHAR', 'char': 'VARCHAR', 'modifiers': 'VARCHAR[]', 'secure': 'BOOLEAN', 'text': 'VARCHAR',
+        'frame_uri': 'VARCHAR', 'geo': 'VARCHAR', 'duration_ms': 'BIGINT',
+        'context': 'STRUCT(app VARCHAR, title VARCHAR, url VARCHAR, participants VARCHAR[], tags VARCHAR[])',
+        'screen': 'STRUCT(width INTEGER, height INTEGER, scale DOUBLE)',
+    }
+    con.execute(f"COPY (SELECT * FROM read_json(?, format='newline_delimited', columns={columns!r})) TO '{task['parquet']}' (FORMAT parquet, COMPRESSION zstd)", [task['jsonl']])
+    print(json.dumps({'rows': con.execute(f"SELECT count(*) FROM '{task['parquet']}'").fetchone()[0]}))
+else:
+    con = duckdb.connect()
+    if task['threads']:
+        con.execute(f"SET threads={int(task['threads'])}")
+    threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
+    gap = int(task['gap_ms'])
+    query = f"""
+    COPY (
+      WITH marked AS (
+        SELECT *, CASE WHEN ts - lag(ts) OVER w > {gap} THEN 1 ELSE 0 END AS new_session
+        FROM read_parquet('{task['parquet']}')
+        WINDOW w AS (PARTITION BY device_id ORDER BY ts, seq)
+      ), numbered AS (
+        SELECT *, sum(new_session) OVER (PARTITION BY device_id ORDER BY ts, seq ROWS UNBOUNDED PRECEDING) AS session_no
+        FROM marked
+      )
+      SELECT device_id, session_no, min(ts) AS start_ts, max(ts) AS end_ts, count(*) AS n_events,
+             list(struct_pack(ts, seq, type, x, y, button, dx, dy, key, char, modifiers, text, frame_uri, context, screen) ORDER BY ts, seq) AS events
+      FROM numbered GROUP BY device_id, session_no
+    ) TO '{task['out']}' (FORMAT parquet, COMPRESSION zstd)"""
+    start = time.perf_counter()
+    con.execute(query)
+    seconds = time.perf_counter() - start
+    sessions = con.execute(f"SELECT count(*) FROM '{task['out']}'").fetchone()[0]
+    print(json.dumps({'seconds': seconds, 'threads': int(threads), 'sessions': sessions, 'version': duckdb.__version__}))
+`;
+
+// ---------------------------------------------------------------------------------------------
+// Process plumbing
+
+function run(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    execFile(cmd, args, { maxBuffer: 64 << 20, env: env ?? process.env, cwd: REPO }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${cmd} ${args.slice(0, 3).join(' ')} failed: ${err.message}\n${stderr.slice(-2000)}`));
+      else resolvePromise(stdout);
+    });
+  });
+}
+
+function lastJsonLine(stdout: string): unknown {
+  const lines = stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]);
+}
+
+async function inChild<T>(task: ChildTask): Promise<T> {
+  return lastJsonLine(await run(process.execPath, ['--import', 'tsx', THIS_FILE, '--child', JSON.stringify(task)])) as T;
+}
+
+async function duckdb<T>(task: object): Promise<T> {
+  return lastJsonLine(await run('python3', ['-c', DUCKDB_SCRIPT, JSON.stringify(task)])) as T;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inputs
+
+interface Stream {
+  events: string;
+  registry: string;
+  eventCount: number;
+  devices: number;
+}
+
+const streams = new Map<string, Stream>();
+
+/** A generated stream as an Avro container (deflate, as `episodic generate` writes it), made once per size. */
+async function stream(work: string, events: number, devices: number): Promise<Stream> {
+  const name = `s-${devices}-${events}`;
+  const cached = streams.get(name);
+  if (cached) return cached;
+  const dir = join(work, name);
+  mkdirSync(dir, { recursive: true });
+  const options = { seed: SEED, devices, events };
+  const registry = join(dir, 'registry.jsonl');
+  const eventsPath = join(dir, 'events.avro');
+  const started = performance.now();
+  await writeRegistryJsonl(registry, generateRegistry(options));
+  await writeEventsAvro(eventsPath, generateEvents(options), 'deflate');
+  log(`  generated ${events.toLocaleString('en-US')} events, ${devices.toLocaleString('en-US')} devices (${secs(started)})`);
+  const result = { events: eventsPath, registry, eventCount: events, devices };
+  streams.set(name, result);
+  return result;
+}
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+function secs(startMs: number): string {
+  return `${((performance.now() - startMs) / 1000).toFixed(1)} s`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measurements
+
+type Results = Record<string, unknown>;
+
+async function measureReplay(plan: Plan, work: string, results: Results): Promise<void> {
+  log(`replay: ${plan.throughputEvents.toLocaleString('en-US')} events`);
+  const s = await stream(work, plan.throughputEvents, plan.throughputDevices);
+  const decode = await inChild<Timed>({ kind: 'decode', input: s.events });
+  log(`  decode only: ${rate(decode.events_per_s)}`);
+  const pipeline = await inChild<Timed & { episodes: number; actions: number }>({ kind: 'pipeline', input: s.events, registry: s.registry });
+  log(`  pipeline without writer: ${rate(pipeline.events_per_s)}`);
+  const full = await inChild<Timed & { counters: Record<string, number>; parquet_mib: number }>({
+    kind: 'replay',
+    input: s.events,
+    registry: s.registry,
+    out: join(work, 'out-replay'),
+  });
+  rmSync(join(work, 'out-replay'), { recursive: true, force: true });
+  log(`  replay: ${rate(full.events_per_s)}`);
+  const usPerEvent = (eps: number) => 1e6 / eps;
+  results.replay = {
+    input: { format: 'avro container, deflate', events: s.eventCount, devices: s.devices, mib: mib(statSync(s.events).size) },
+    replay: full,
+    decode_only: decode,
+    pipeline_without_writer: pipeline,
+    stage_us_per_event: {
+      read_and_decode: usPerEvent(decode.events_per_s),
+      privacy_sessionize_actions: usPerEvent(pipeline.events_per_s) - usPerEvent(decode.events_per_s),
+      shard_writer: usPerEvent(full.events_per_s) - usPerEvent(pipeline.events_per_s),
+    },
+  };
+}
+
+async function measureSink(plan: Plan, work: string, results: Results): Promise<void> {
+  log(`sink: ${plan.sinkActions.toLocaleString('en-US')} actions`);
+  const s = await stream(work, plan.throughputEvents, plan.throughputDevices);
+  const dir = join(work, 'sink');
+  mkdirSync(dir, { recursive: true });
+  const sink = await inChild<{
+    parquet_wasm: { actions_per_s: number };
+    parquetjs_lite: { actions_per_s: number };
+  }>({ kind: 'sink', input: s.events, registry: s.registry, dir, targetActions: plan.sinkActions });
+  rmSync(dir, { recursive: true, force: true });
+  log(`  parquet-wasm ZSTD: ${rate(sink.parquet_wasm.actions_per_s, 'actions/s')}, parquetjs-lite SNAPPY: ${rate(sink.parquetjs_lite.actions_per_s, 'actions/s')}`);
+  results.sink = { ...sink, ratio_ours_to_parquetjs: sink.parquet_wasm.actions_per_s / sink.parquetjs_lite.actions_per_s };
+}
+
+async function measureDuckdb(plan: Plan, work: string, results: Results): Promise<void> {
+  log('duckdb: batch sessionization of the same events');
+  const s = await stream(work, plan.throughputEvents, plan.throughputDevices);
+  const dir = join(work, 'duckdb');
+  mkdirSync(dir, { recursive: true });
+  const jsonl = join(dir, 'events.jsonl');
+  const parquet = join(dir, 'events.parquet');
+  const started = performance.now();
+  await writeEventsJsonl(jsonl, generateEvents({ seed: SEED, devices: s.devices, events: s.eventCount }));
+  const prepared = await duckdb<{ rows: number }>({ kind: 'prepare', jsonl, parquet });
+  rmSync(jsonl, { force: true });
+  log(`  prepared ${prepared.rows.toLocaleString('en-US')} events as Parquet (${secs(started)}, not timed)`);
+  const runs: Record<string, { seconds: number; threads: number; sessions: number; events_per_s?: number; version: string }> = {};
+  for (const [label, threads] of [['one_thread', 1], ['default_threads', 0]] as const) {
+    const r = await duckdb<{ seconds: number; threads: number; sessions: number; version: string }>({
+      kind: 'run',
+      parquet,
+      out: join(dir, `sessions-${label}.parquet`),
+      threads,
+      gap_ms: GAP_MS,
+    });
+    runs[label] = { ...r, events_per_s: prepared.rows / r.seconds };
+    log(`  ${r.threads} thread(s): ${rate(prepared.rows / r.seconds)}`);
+  }
+  rmSync(dir, { recursive: true, force: true });
+  results.duckdb = { input: 'same events as ZSTD Parquet, prepared before timing', events: prepared.rows, ...runs };
+}
+
+async function measureMemory(plan: Plan, work: string, results: Results): Promise<void> {
+  const baseline = await inChild<{ peak_rss_mib: number }>({ kind: 'baseline' });
+  const runs = [];
+  for (const { devices, eventsPerDevice } of plan.memory) {
+    const events = devices * eventsPerDevice;
+    log(`memory: ${devices.toLocaleString('en-US')} devices open at once, ${eventsPerDevice} events each`);
+    const s = await stream(work, events, devices);
+    const out = join(work, `out-memory-${devices}`);
+    const r = await inChild<Timed>({ kind: 'replay', input: s.events, registry: s.registry, out });
+    rmSync(out, { recursive: true, force: true });
+    log(`  peak RSS ${r.peak_rss_mib.toFixed(0)} MiB (${rate(r.events_per_s)})`);
+    runs.push({
+      devices,
+      events,
+      events_per_device: eventsPerDevice,
+      peak_rss_mib: r.peak_rss_mib,
+      above_baseline_mib: r.peak_rss_mib - baseline.peak_rss_mib,
+      kib_per_device: ((r.peak_rss_mib - baseline.peak_rss_mib) * 1024) / devices,
+      events_per_s: r.events_per_s,
+    });
+  }
+  results.memory = { baseline_rss_mib: baseline.peak_rss_mib, runs };
+}
+
+async function measureScaling(plan: Plan, work: string, results: Results): Promise<void> {
+  const runs = [];
+  for (const events of plan.scaling) {
+    log(`scaling: ${events.toLocaleString('en-US')} events`);
+    const s = await stream(work, events, plan.throughputDevices);
+    const out = join(work, `out-scaling-${events}`);
+    const r = await inChild<Timed>({ kind: 'replay', input: s.events, registry: s.registry, out });
+    rmSync(out, { recursive: true, force: true });
+    log(`  ${rate(r.events_per_s)}, peak RSS ${r.peak_rss_mib.toFixed(0)} MiB`);
+    runs.push({ events, devices: plan.throughputDevices, events_per_s: r.events_per_s, seconds: r.seconds, peak_rss_mib: r.peak_rss_mib });
+  }
+  results.scaling = runs;
+}
+
+async function measureKafka(_plan: Plan, _work: string, results: Results): Promise<void> {
+  const runPath = join(REPO, 'src/kafka/run.ts');
+  const reason = existsSync(runPath) ? 'the Kafka consumer (src/kafka/run.ts) was still being written when this bench was' : 'src/kafka/run.ts does not exist yet';
+  log(`kafka: not measured (${reason})`);
+  results.kafka = { measured: false, reason };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+function rate(perSecond: number, unit = 'events/s'): string {
+  return `${Math.round(perSecond).toLocaleString('en-US')} ${unit}`;
+}
+
+function table(results: Results): string {
+  const rows: [string, string][] = [];
+  const r = results as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  if (r.replay) {
+    rows.push(['replay (decode+privacy+sessions+actions+parquet)', `${rate(r.replay.replay.events_per_s)}  peak ${r.replay.replay.peak_rss_mib.toFixed(0)} MiB`]);
+    rows.push(['  read + decode only', rate(r.replay.decode_only.events_per_s)]);
+    rows.push(['  pipeline without shard writer', rate(r.replay.pipeline_without_writer.events_per_s)]);
+    const st = r.replay.stage_us_per_event;
+    rows.push(['  us/event: decode | pipeline | writer', `${st.read_and_decode.toFixed(2)} | ${st.privacy_sessionize_actions.toFixed(2)} | ${st.shard_writer.toFixed(2)}`]);
+  }
+  if (r.sink) {
+    rows.push(['sink parquet-wasm ZSTD (ours)', rate(r.sink.parquet_wasm.actions_per_s, 'actions/s')]);
+    rows.push(['sink parquetjs-lite SNAPPY', rate(r.sink.parquetjs_lite.actions_per_s, 'actions/s')]);
+  }
+  if (r.kafka) rows.push(['kafka end to end', r.kafka.measured ? rate(r.kafka.events_per_s) : `not measured (${r.kafka.reason})`]);
+  if (r.duckdb) {
+    rows.push(['duckdb batch, 1 thread', rate(r.duckdb.one_thread.events_per_s)]);
+    rows.push([`duckdb batch, default (${r.duckdb.default_threads.threads} threads)`, rate(r.duckdb.default_threads.events_per_s)]);
+  }
+  if (r.memory) {
+    for (const m of r.memory.runs) {
+      rows.push([`memory: ${m.devices} devices open, ${m.events_per_device} events each`, `peak ${m.peak_rss_mib.toFixed(0)} MiB (${m.kib_per_device.toFixed(1)} KiB/device over a ${r.memory.baseline_rss_mib.toFixed(0)} MiB baseline)`]);
+    }
+  }
+  if (r.scaling) {
+    for (const s of r.scaling) rows.push([`scaling: ${s.events.toLocaleString('en-US')} events`, `${rate(s.events_per_s)}  peak ${s.peak_rss_mib.toFixed(0)} MiB`]);
+  }
+  const ratios = results.ratios as Record<string, number | null>;
+  for (const [name, value] of Object.entries(ratios)) rows.push([`ratio ${name}`, value === null ? 'n/a' : value.toFixed(2)]);
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join('\n');
+}
+
+function ratios(results: Results): Record<string, number | null> {
+  const r = results as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const replayEps = r.replay?.replay.events_per_s;
+  return {
+    'sink: parquet-wasm ZSTD / parquetjs-lite SNAPPY': r.sink?.ratio_ours_to_parquetjs ?? null,
+    'replay / duckdb 1 thread': replayEps && r.duckdb ? replayEps / r.duckdb.one_thread.events_per_s : null,
+    'replay / duckdb default threads': replayEps && r.duckdb ? replayEps / r.duckdb.default_threads.events_per_s : null,
+    'replay / decode-only ceiling': replayEps ? replayEps / r.replay.decode_only.events_per_s : null,
+    'kafka / consume-only ceiling': r.kafka?.measured ? r.kafka.ratio : null,
+    'scaling: throughput largest / smallest stream': r.scaling ? r.scaling[r.scaling.length - 1].events_per_s / r.scaling[0].events_per_s : null,
+  };
+}
+
+const MEASUREMENTS = {
+  replay: measureReplay,
+  sink: measureSink,
+  kafka: measureKafka,
+  duckdb: measureDuckdb,
+  memory: measureMemory,
+  scaling: measureScaling,
+} as const;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      json: { type: 'string' },
+      only: { type: 'string' },
+      keep: { type: 'string' },
+      child: { type: 'string' },
+    },
+  });
+  if (values.child !== undefined) {
+    console.log(JSON.stringify(await runChild(JSON.parse(values.child) as ChildTask)));
+    return;
+  }
+  const plan = values.quick ? QUICK : FULL;
+  const only = values.only ? values.only.split(',') : Object.keys(MEASUREMENTS);
+  for (const name of only) if (!(name in MEASUREMENTS)) throw new Error(`--only: unknown measurement '${name}' (${Object.keys(MEASUREMENTS).join(', ')})`);
+  const work = values.keep ? resolve(values.keep) : mkdtempSync(join(tmpdir(), 'episodic-bench-'));
+  mkdirSync(work, { recursive: true });
+
+  const started = performance.now();
+  const results: Results = {
+    command: `node --import tsx bench/run.ts${values.quick ? ' --quick' : ''}${values.only ? ` --only ${values.only}` : ''}`,
+    date: new Date().toISOString(),
+    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', memory_gib: totalmem() / 2 ** 30, node: process.version },
+    plan,
+  };
+  try {
+    for (const name of Object.keys(MEASUREMENTS) as (keyof typeof MEASUREMENTS)[]) {
+      if (only.includes(name)) await MEASUREMENTS[name](plan, work, results);
+    }
+  } finally {
+    if (!values.keep) rmSync(work, { recursive: true, force: true });
+  }
+  results.ratios = ratios(results);
+  results.total_seconds = (performance.now() - started) / 1000;
+  console.log(`\nepisodic bench${values.quick ? ' --quick' : ''}: ${(results.machine as { cpus: number }).cpus} cpus, ${(results.total_seconds as number).toFixed(0)} s (shared machine: absolute figures are noisy, compare the ratios)\n`);
+  console.log(table(results));
+  if (values.json) writeFileSync(values.json, JSON.stringify(results, null, 2) + '\n');
+}
+
+await main();

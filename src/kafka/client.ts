@@ -1,0 +1,65 @@
+// The kafkajs client from the pipeline's `source.kafka` settings: brokers, TLS and SASL pass
+// through from the YAML; the SASL password comes from the environment variable the YAML names.
+import { readFileSync } from 'node:fs';
+import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
+import type { ConnectionOptions } from 'node:tls';
+import type { KafkaSettings } from '../config.ts';
+
+export class KafkaSettingsError extends Error {}
+
+/** kafkajs connection options; throws KafkaSettingsError naming what is missing (a password variable, a file). */
+export function kafkaClientConfig(settings: KafkaSettings, env: NodeJS.ProcessEnv = process.env): KafkaConfig {
+  const config: KafkaConfig = {
+    clientId: settings.client_id,
+    brokers: settings.brokers,
+    logLevel: logLevelFromEnv(env.EPISODIC_KAFKA_LOG_LEVEL),
+    retry: { retries: 8 },
+  };
+  const ssl = settings.ssl;
+  if (ssl === true) config.ssl = true;
+  else if (ssl && typeof ssl === 'object') {
+    const tls: ConnectionOptions = { rejectUnauthorized: ssl.reject_unauthorized };
+    if (ssl.ca_file) tls.ca = [readSettingFile(ssl.ca_file, 'source.kafka.ssl.ca_file')];
+    if (ssl.cert_file) tls.cert = readSettingFile(ssl.cert_file, 'source.kafka.ssl.cert_file');
+    if (ssl.key_file) tls.key = readSettingFile(ssl.key_file, 'source.kafka.ssl.key_file');
+    config.ssl = tls;
+  }
+  if (settings.sasl) {
+    const { mechanism, username, password_env } = settings.sasl;
+    const password = env[password_env];
+    if (!password) {
+      throw new KafkaSettingsError(
+        `source.kafka.sasl.password_env names ${password_env}, which is not set; export ${password_env}=<the SASL password for ${username}>`,
+      );
+    }
+    config.sasl = { mechanism, username, password } as SASLOptions;
+  }
+  return config;
+}
+
+export function createKafka(settings: KafkaSettings, env: NodeJS.ProcessEnv = process.env): Kafka {
+  return new Kafka(kafkaClientConfig(settings, env));
+}
+
+function readSettingFile(path: string, key: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new KafkaSettingsError(`${key}: cannot read ${path}: ${(error as Error).message}`);
+  }
+}
+
+function logLevelFromEnv(value: string | undefined): logLevel {
+  switch (value?.toLowerCase()) {
+    case 'nothing':
+      return logLevel.NOTHING;
+    case 'error':
+      return logLevel.ERROR;
+    case 'info':
+      return logLevel.INFO;
+    case 'debug':
+      return logLevel.DEBUG;
+    default:
+      return logLevel.WARN;
+  }
+}

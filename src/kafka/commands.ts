@@ -1,0 +1,96 @@
+// `episodic run` and `episodic produce`. cli.ts calls registerKafkaCommands() once its own command
+// table exists (this module imports cli.ts too, so registering at load time would run too early).
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { DEFAULT_CONFIG_PATH, loadConfig, type PipelineConfig } from '../config.ts';
+import { pseudonymKeyFromEnv } from '../privacy/pseudonym.ts';
+import { registerCommand, UsageError } from '../cli.ts';
+import { DEFAULT_COMMIT_INTERVAL_MS, runKafka } from './run.ts';
+import { DEFAULT_EVENT_PARTITIONS, produceFixture } from './produce.ts';
+
+export const KAFKA_USAGE = `  episodic run --config C [--out DIR] [--exit-when-idle SECONDS] [--commit-interval-ms N] [--session-timeout-ms N]
+      consume source.kafka (source.kind: kafka) as one instance of its consumer group; SIGTERM
+      writes what is closed and commits; --exit-when-idle also closes open episodes and stops
+  episodic produce --config C --input FILE [--registry FILE] [--partitions N]
+      load a recording into the Kafka topics as the capture agents would (creates missing topics)`;
+
+function configFrom(path: string | undefined): PipelineConfig {
+  return loadConfig(path ? resolve(path) : DEFAULT_CONFIG_PATH);
+}
+
+function positiveNumber(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} must be a positive number, not '${value}'`);
+  return n;
+}
+
+/** Optional source.kafka keys a newer config schema may carry; read only when present. */
+function kafkaTuning(config: PipelineConfig, key: string): number | undefined {
+  const value = (config.source.kafka as Record<string, unknown>)[key];
+  return typeof value === 'number' ? value : undefined;
+}
+
+export function registerKafkaCommands(register: typeof registerCommand = registerCommand): void {
+  register('run', run);
+  register('produce', produce);
+}
+
+async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      config: { type: 'string' },
+      out: { type: 'string' },
+      'exit-when-idle': { type: 'string' },
+      'commit-interval-ms': { type: 'string' },
+      'session-timeout-ms': { type: 'string' },
+    },
+  });
+  const config = configFrom(values.config);
+  if (config.source.kind !== 'kafka') {
+    throw new UsageError(`run reads Kafka: the config's source.kind is '${config.source.kind}' (see pipelines/kafka.yaml), or use replay for files`);
+  }
+  const exitWhenIdle = positiveNumber(values['exit-when-idle'], '--exit-when-idle');
+  const summary = await runKafka({
+    config,
+    out: resolve(values.out ?? config.output.dir),
+    pseudonymKey: pseudonymKeyFromEnv(config.privacy.pseudonym_key_env),
+    exitWhenIdleMs: exitWhenIdle === undefined ? undefined : exitWhenIdle * 1000,
+    commitIntervalMs:
+      positiveNumber(values['commit-interval-ms'], '--commit-interval-ms') ?? kafkaTuning(config, 'commit_interval_ms') ?? DEFAULT_COMMIT_INTERVAL_MS,
+    sessionTimeoutMs: positiveNumber(values['session-timeout-ms'], '--session-timeout-ms') ?? kafkaTuning(config, 'session_timeout_ms'),
+  });
+  console.log(`stopped by:   ${summary.stopped_by === 'idle' ? 'exit-when-idle (open episodes written)' : 'signal (open episodes resume from Kafka)'}`);
+  console.log(`records read: ${summary.records_in.toLocaleString('en-US')} (${summary.dead_letters} dead letters, ${summary.replay_skipped} already written)`);
+  console.log(`episodes:     ${summary.episodes_written} written in ${summary.shards_written} shard file(s)`);
+  return 0;
+}
+
+async function produce(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      config: { type: 'string' },
+      input: { type: 'string' },
+      registry: { type: 'string' },
+      partitions: { type: 'string' },
+    },
+  });
+  if (!values.input) throw new UsageError('produce needs --input FILE (.jsonl or .avro)');
+  const config = configFrom(values.config);
+  const settings = config.source.kafka;
+  const summary = await produceFixture({
+    settings,
+    input: resolve(values.input),
+    registry: values.registry && resolve(values.registry),
+    partitions: positiveNumber(values.partitions, '--partitions') ?? DEFAULT_EVENT_PARTITIONS,
+  });
+  if (summary.created_topics.length) console.log(`created:      ${summary.created_topics.join(', ')}`);
+  console.log(`events:       ${summary.events.toLocaleString('en-US')} -> ${settings.topics.events}`);
+  if (values.registry) console.log(`registry:     ${summary.registry_records.toLocaleString('en-US')} -> ${settings.topics.registry}`);
+  if (summary.skipped) console.log(`skipped:      ${summary.skipped} unreadable or unencodable input record(s)`);
+  return 0;
+}
