@@ -1,57 +1,12 @@
 // Key classification on W3C `KeyboardEvent.code` names. The code names a physical key, not the
 // character it produced (that is `char`, which depends on the layout), so text always comes from
 // `char` when the agent sent it; the code is only a fallback for letters, digits and space.
-import type { Modifier } from '../contract/events.ts';
+import { ALT, CTRL, META, SHIFT, modifierBitOfCode } from '../contract/keys.ts';
 
-export const CTRL = 1;
-export const ALT = 2;
-export const SHIFT = 4;
-export const META = 8;
+export { ALT, CTRL, META, SHIFT, modifierBitOfCode, modifierBits } from '../contract/keys.ts';
+
 /** Modifiers that turn a key into a hotkey; shift alone does not (shift + a is typing 'A'). */
 export const COMMAND_MODIFIERS = CTRL | ALT | META;
-
-/** The modifier bit a key stands for, 0 when it is not a modifier key. */
-export function modifierBitOfCode(code: string): number {
-  switch (code) {
-    case 'ControlLeft':
-    case 'ControlRight':
-      return CTRL;
-    case 'AltLeft':
-    case 'AltRight':
-      return ALT;
-    case 'ShiftLeft':
-    case 'ShiftRight':
-      return SHIFT;
-    case 'MetaLeft':
-    case 'MetaRight':
-    case 'OSLeft':
-    case 'OSRight':
-      return META;
-    default:
-      return 0;
-  }
-}
-
-export function modifierBits(modifiers: readonly Modifier[]): number {
-  let bits = 0;
-  for (let i = 0; i < modifiers.length; i++) {
-    switch (modifiers[i]) {
-      case 'ctrl':
-        bits |= CTRL;
-        break;
-      case 'alt':
-        bits |= ALT;
-        break;
-      case 'shift':
-        bits |= SHIFT;
-        break;
-      case 'meta':
-        bits |= META;
-        break;
-    }
-  }
-  return bits;
-}
 
 /**
  * Keys that are never actions on their own: modifiers (they only shape the next key) and lock

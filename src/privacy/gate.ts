@@ -34,7 +34,8 @@ import type { PrivacySettings } from '../config.ts';
 import type { InputEvent, Redaction, WindowContext } from '../contract/events.ts';
 import type { BoundaryReason, EventGate } from '../contract/gate.ts';
 import type { DropRule, PrivacyAudit } from './audit.ts';
-import { isNonPrintingCode, isShortcut, modifierBitOfCode, modifierBitsOf } from './keys.ts';
+import { modifierBits } from '../contract/keys.ts';
+import { heldModifierOfCode, isNonPrintingCode, isShortcut } from './keys.ts';
 import { normalizeRegion, type Registry } from './registry.ts';
 
 export type GateResult =
@@ -193,7 +194,7 @@ export class PrivacyGate implements EventGate<DevicePrivacyState> {
       case 'key_down':
       case 'key_up': {
         const code = event.key;
-        const bit = typeof code === 'string' ? modifierBitOfCode(code) : 0;
+        const bit = typeof code === 'string' ? heldModifierOfCode(code) : 0;
         if (bit !== 0) state.heldModifiers = event.type === 'key_down' ? state.heldModifiers | bit : state.heldModifiers & ~bit;
         return;
       }
@@ -274,7 +275,7 @@ export class PrivacyGate implements EventGate<DevicePrivacyState> {
       }
       const code = copy.key;
       if (code !== undefined && (typeof code !== 'string' || !isNonPrintingCode(code))) {
-        const modifiers = Array.isArray(copy.modifiers) ? modifierBitsOf(copy.modifiers) : state.heldModifiers;
+        const modifiers = Array.isArray(copy.modifiers) ? modifierBits(copy.modifiers) : state.heldModifiers;
         if (typeof code !== 'string' || !isShortcut(modifiers)) {
           delete copy.key;
           stripped++;

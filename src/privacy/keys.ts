@@ -1,3 +1,5 @@
+import { ALT, CTRL, META, modifierBitOfCode } from '../contract/keys.ts';
+
 // Which key codes may be written in a context where typing content is stripped. An allowlist of
 // keys that produce no character: any code not on it (letters, digits, punctuation, numpad
 // operators, dead keys, codes from layouts or agents we have never seen) counts as printable, so
@@ -67,39 +69,9 @@ export function isNonPrintingCode(code: string): boolean {
   return NON_PRINTING_CODES.has(code) || isFunctionKey(code);
 }
 
-export const CTRL = 1;
-export const ALT = 2;
-export const META = 4;
-
-/** The command modifier a key code holds down, 0 for any other key. */
-export function modifierBitOfCode(code: string): number {
-  switch (code) {
-    case 'ControlLeft':
-    case 'ControlRight':
-      return CTRL;
-    case 'AltLeft':
-    case 'AltRight':
-    case 'AltGraph':
-      return ALT;
-    case 'MetaLeft':
-    case 'MetaRight':
-    case 'OSLeft':
-    case 'OSRight':
-      return META;
-    default:
-      return 0;
-  }
-}
-
-export function modifierBitsOf(modifiers: readonly unknown[]): number {
-  let bits = 0;
-  for (let i = 0; i < modifiers.length; i++) {
-    const m = modifiers[i];
-    if (m === 'ctrl') bits |= CTRL;
-    else if (m === 'alt') bits |= ALT;
-    else if (m === 'meta') bits |= META;
-  }
-  return bits;
+/** The modifier a key code holds down; AltGraph counts as alt (it types characters, like Option). */
+export function heldModifierOfCode(code: string): number {
+  return code === 'AltGraph' ? ALT : modifierBitOfCode(code);
 }
 
 /**
