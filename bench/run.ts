@@ -57,11 +57,11 @@ const FULL: Plan = {
 
 const QUICK: Plan = {
   quick: true,
-  throughputEvents: 400_000,
+  throughputEvents: 200_000,
   throughputDevices: 32,
-  sinkActions: 100_000,
-  memory: [{ devices: 10_000, eventsPerDevice: 30 }],
-  scaling: [100_000, 200_000, 400_000],
+  sinkActions: 20_000,
+  memory: [{ devices: 10_000, eventsPerDevice: 10 }],
+  scaling: [50_000, 100_000, 200_000],
   kafkaEvents: 200_000,
 };
 
@@ -467,10 +467,17 @@ async function measureScaling(plan: Plan, work: string, results: Results): Promi
   const runs = [];
   for (const events of plan.scaling) {
     log(`scaling: ${events.toLocaleString('en-US')} events`);
-    const s = await stream(work, events, plan.throughputDevices);
-    const out = join(work, `out-scaling-${events}`);
-    const r = await inChild<Timed>({ kind: 'replay', input: s.events, registry: s.registry, out });
-    rmSync(out, { recursive: true, force: true });
+    // the replay measurement already ran this size: the same run again would only cost time
+    const measured = (results.replay as { replay?: Timed; input?: { events: number } } | undefined);
+    let r: Timed;
+    if (measured?.replay && measured.input?.events === events) {
+      r = measured.replay;
+    } else {
+      const s = await stream(work, events, plan.throughputDevices);
+      const out = join(work, `out-scaling-${events}`);
+      r = await inChild<Timed>({ kind: 'replay', input: s.events, registry: s.registry, out });
+      rmSync(out, { recursive: true, force: true });
+    }
     log(`  ${rate(r.events_per_s)}, peak RSS ${r.peak_rss_mib.toFixed(0)} MiB`);
     runs.push({ events, devices: plan.throughputDevices, events_per_s: r.events_per_s, seconds: r.seconds, peak_rss_mib: r.peak_rss_mib });
   }
@@ -479,7 +486,9 @@ async function measureScaling(plan: Plan, work: string, results: Results): Promi
 
 async function measureKafka(_plan: Plan, _work: string, results: Results): Promise<void> {
   const runPath = join(REPO, 'src/kafka/run.ts');
-  const reason = existsSync(runPath) ? 'the Kafka consumer (src/kafka/run.ts) was still being written when this bench was' : 'src/kafka/run.ts does not exist yet';
+  const reason = existsSync(runPath)
+    ? 'not wired yet: src/kafka/run.ts was still being written when this bench was'
+    : 'src/kafka/run.ts does not exist yet';
   log(`kafka: not measured (${reason})`);
   results.kafka = { measured: false, reason };
 }

@@ -8,6 +8,7 @@ import { pseudonymKeyFromEnv } from './privacy/pseudonym.ts';
 import { replay, type ReplaySummary } from './replay.ts';
 import { generateToFiles } from './generate/files.ts';
 import { inspectPath, formatInspection } from './inspect.ts';
+import { eraseCommand } from './privacy/erase.ts';
 
 const USAGE = `episodic: human input events -> privacy-safe task episodes as Parquet shards
 
@@ -22,6 +23,8 @@ Usage:
       check pipeline configs; errors name the key and the line
   episodic inspect DIR|FILE [--privacy] [--json]
       summarize a dataset or one shard (aggregate counts only)
+  episodic erase --dataset DIR --user RAW_ID [--config C]
+      remove every episode of one person from a dataset; needs EPISODIC_PSEUDONYM_KEY
 
 --config defaults to pipelines/default.yaml.`;
 
@@ -164,6 +167,8 @@ const commands: Record<string, Handler> = {
     else console.log(formatInspection(inspection, { privacy: values.privacy ?? false }));
     return 0;
   },
+
+  erase: eraseCommand,
 };
 
 export class UsageError extends Error {}

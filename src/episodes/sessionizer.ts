@@ -31,6 +31,9 @@ function before(a: InputEvent, b: InputEvent): boolean {
   return a.ts < b.ts || (a.ts === b.ts && a.seq < b.seq);
 }
 
+/** finalized slots at the front of a device's pending list are dropped once there are this many. */
+const PENDING_COMPACT_SLOTS = 1024;
+
 interface OpenEpisode {
   id: string;
   /** smallest source offset of the episode's events and of the context carried into it. */
@@ -45,9 +48,16 @@ interface OpenEpisode {
 }
 
 class DeviceStream<GateState> {
+  /**
+   * Events waiting for the grace period, from index `pendingHead` on; the slots before it are
+   * finalized and dropped in bulk now and then. Cutting one finalized event off the front of an
+   * array per push cost O(pending) each: a tenth of the replay profile.
+   */
   readonly pending: InputEvent[] = [];
   /** source offset of each pending event (same order), so a consumer knows what it may commit. */
   readonly pendingOffsets: number[] = [];
+  /** first pending slot still in use; `pending.length` is 0 whenever nothing is pending. */
+  pendingHead = 0;
   /** ids of events pending or in the open episode: retries of these are duplicates. */
   readonly seen = new Set<string>();
   maxTs = -Infinity;
@@ -153,7 +163,7 @@ export class Sessionizer<GateState> {
     const pending = device.pending;
     let i = pending.length;
     // Events mostly arrive in order: walk back from the end.
-    while (i > 0 && before(event, pending[i - 1])) i--;
+    while (i > device.pendingHead && before(event, pending[i - 1])) i--;
     if (i === pending.length) {
       pending.push(event);
       device.pendingOffsets.push(offset);
@@ -173,7 +183,8 @@ export class Sessionizer<GateState> {
     for (const device of this.devices.values()) {
       if (device.open === null && device.pending.length === 0) continue;
       if (device.open !== null && device.open.firstOffset < min) min = device.open.firstOffset;
-      for (const o of device.pendingOffsets) if (o < min) min = o;
+      const offsets = device.pendingOffsets;
+      for (let i = device.pendingHead; i < offsets.length; i++) if (offsets[i] < min) min = offsets[i];
       if (device.lastFocusOffset < min) min = device.lastFocusOffset;
     }
     return min;
@@ -181,20 +192,25 @@ export class Sessionizer<GateState> {
 
   private finalize(device: DeviceStream<GateState>, watermark: number, out: EpisodeEvents[]): void {
     const pending = device.pending;
-    let n = 0;
+    const head = device.pendingHead;
+    let n = head;
     const offsets = device.pendingOffsets;
     while (n < pending.length && pending[n].ts <= watermark) {
       this.process(device, pending[n], offsets[n], out);
       n++;
     }
-    if (n === 0) return;
+    if (n === head) return;
     device.lastFinalized = pending[n - 1];
     if (n === pending.length) {
       pending.length = 0;
       offsets.length = 0;
-    } else {
+      device.pendingHead = 0;
+    } else if (n >= PENDING_COMPACT_SLOTS) {
       pending.splice(0, n);
       offsets.splice(0, n);
+      device.pendingHead = 0;
+    } else {
+      device.pendingHead = n;
     }
   }
 
@@ -277,7 +293,8 @@ export class Sessionizer<GateState> {
     device.lastClosedReason = reason;
     // ids of events still pending must stay known; ids of the closed episode can go
     device.seen.clear();
-    for (const e of device.pending) device.seen.add(e.event_id);
+    const pending = device.pending;
+    for (let i = device.pendingHead; i < pending.length; i++) device.seen.add(pending[i].event_id);
     this.counters.episodes_closed++;
     const events = open.prefix.length ? open.prefix.concat(open.events) : open.events;
     out.push({

@@ -5,8 +5,9 @@
 // Each device is a small state machine of activities (editing code, browsing, chatting, mail,
 // terminal, breaks): an activity is planned as a few commands and executed one event at a time,
 // so a device holds only its own state; the devices' streams are merged by a binary heap on the
-// next event time. Memory is O(devices), whatever the number of events. Events may share their `context`, `screen` and `modifiers` objects with other
-// events of the same device: treat them as immutable.
+// next event time. Memory is O(devices), whatever the number of events. Events may share their
+// `context`, `screen` and `modifiers` objects with other events of the same device: treat them
+// as immutable.
 import type { InputEvent, Modifier, MouseButton, RegistryRecord, Screen, WindowContext } from '../contract/events.ts';
 import { EXEMPTION_REASONS } from '../contract/events.ts';
 import { Random, hashString, mixSeed } from './random.ts';
@@ -32,12 +33,10 @@ const DEFAULT_MINUTES = 60;
 const EVENTS_PER_DEVICE_MINUTE = 520;
 
 const APPS = ['code', 'chrome', 'slack', 'outlook', 'terminal'] as const;
-type App = (typeof APPS)[number];
 const CODE = 0;
 const CHROME = 1;
 const SLACK = 2;
 const OUTLOOK = 3;
-const TERMINAL = 4;
 const APP_WEIGHTS = [0.3, 0.3, 0.2, 0.1, 0.1];
 
 /** regions a colleague counts as "EU" for the euShare draw (all in the default privacy.eu_regions). */
@@ -209,10 +208,11 @@ const KEYS: (KeyStroke | undefined)[] = (() => {
 /** the characters of each printable key, for a stroke's `char` without building strings per event. */
 const CHARS: string[] = Array.from({ length: 128 }, (_, c) => String.fromCharCode(c));
 
-// Shared modifier lists: one array per combination instead of one per event.
-const SHIFT: Modifier[] = ['shift'];
-const CTRL: Modifier[] = ['ctrl'];
-const ALT: Modifier[] = ['alt'];
+// Shared, frozen lists: one array per combination instead of one per event (a stage that
+// mutates an event's arrays fails loudly instead of changing other events).
+const SHIFT = Object.freeze(['shift']) as Modifier[];
+const CTRL = Object.freeze(['ctrl']) as Modifier[];
+const ALT = Object.freeze(['alt']) as Modifier[];
 
 // ---------------------------------------------------------------------------------------------
 // What people type and look at.
@@ -271,8 +271,10 @@ interface Page {
   login?: boolean;
 }
 
-const NO_TAGS: string[] = [];
-const NO_PARTICIPANTS: string[] = [];
+const NO_TAGS = Object.freeze([]) as unknown as string[];
+const NO_PARTICIPANTS = Object.freeze([]) as unknown as string[];
+const EU_DATA = Object.freeze(['eu-data']) as string[];
+const HR = Object.freeze(['hr']) as string[];
 
 function browserPage(rng: Random): Page {
   const n = rng.int(100, 9999);
@@ -294,9 +296,9 @@ function browserPage(rng: Random): Page {
     case 5:
       return { title: 'Service dashboard - Grafana', url: `https://grafana.acme.example/d/${n}/service`, tags: NO_TAGS };
     case 6:
-      return { title: 'EU customers - Admin', url: `https://admin.acme.example/eu/customers/${n}`, tags: ['eu-data'] };
+      return { title: 'EU customers - Admin', url: `https://admin.acme.example/eu/customers/${n}`, tags: EU_DATA };
     case 7:
-      return { title: 'Time off - Workday', url: 'https://acme.workday.example/time-off', tags: ['hr'] };
+      return { title: 'Time off - Workday', url: 'https://acme.workday.example/time-off', tags: HR };
     default:
       return { title: 'Sign in - Acme SSO', url: `https://sso.acme.example/login?session=${n}`, tags: NO_TAGS, login: true };
   }
@@ -342,7 +344,7 @@ const SCREENS: Screen[] = [
   { width: 2560, height: 1440, scale: 1 },
   { width: 2560, height: 1440, scale: 2 },
   { width: 1920, height: 1080, scale: 2 },
-];
+].map((screen) => Object.freeze(screen));
 /** Fitts' law, MT = a + b·log2(D/W + 1), with values typical for a mouse on a desktop. */
 const FITTS_A_MS = 100;
 const FITTS_B_MS = 140;
@@ -608,10 +610,6 @@ class Device {
 
   pause(requestedMs: number, awayMs: number, resumes: boolean): void {
     this.command(OP_PAUSE, requestedMs, awayMs, resumes ? 1 : 0);
-  }
-
-  get planned(): boolean {
-    return this.planAt < this.plan.length;
   }
 
   // --- execution ----------------------------------------------------------------------------
@@ -884,8 +882,7 @@ class Device {
   }
 }
 
-const INBOX: WindowContext = { app: 'outlook', title: 'Inbox - Outlook', url: null, participants: NO_PARTICIPANTS, tags: NO_TAGS };
-const EU_DATA = ['eu-data'];
+const INBOX: WindowContext = Object.freeze({ app: 'outlook', title: 'Inbox - Outlook', url: null, participants: NO_PARTICIPANTS, tags: NO_TAGS });
 
 // ---------------------------------------------------------------------------------------------
 // Activities, one per app, and the day around them.

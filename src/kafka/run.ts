@@ -122,6 +122,8 @@ class PartitionRun {
   deadLetters: Message[] = [];
   /** true once exit-when-idle closed every open episode; new records clear it. */
   ended = false;
+  /** something to write or commit since the last flush. */
+  dirty = false;
   /** resume points inherited from the newest part of the partition, by device pseudonym. */
   private readonly inherited: Map<string, number>;
   /** records below this were handled by an earlier writer (dead letters sent, devices per `inherited`). */
@@ -356,6 +358,7 @@ export class KafkaRun {
         resolveOffset(last);
         this.lastMessageWall = now;
         run.ended = false;
+        run.dirty = true;
       }
       await heartbeat();
     } finally {
@@ -472,12 +475,35 @@ export class KafkaRun {
    */
   private closeQuietDevices(now: number): void {
     const quietFor = this.config.session.inactivity_gap_ms + this.config.session.grace_ms;
+    const streamTime = this.streamTime();
     for (const run of this.partitions.values()) {
       for (const device of run.devices.values()) {
-        if (now - device.lastWall < this.idleCloseMs || device.pipeline.openDevices === 0) continue;
-        device.pipeline.closeQuietDevices(device.maxTs + Math.max(now - device.lastWall, quietFor + 1));
+        if (device.pipeline.openDevices === 0) continue;
+        if (now - device.lastWall >= this.idleCloseMs) {
+          device.pipeline.closeQuietDevices(Math.max(streamTime, device.maxTs + Math.max(now - device.lastWall, quietFor + 1)));
+          run.dirty = true;
+        } else if (streamTime - device.maxTs > quietFor) {
+          this.sweep(run, device, streamTime);
+        }
       }
     }
+  }
+
+  /**
+   * Each device has a pipeline of its own, so its stream time moves only with its own events; the
+   * newest event time of every device in this instance stands in for the stream time a single
+   * pipeline would have, and closes devices that have gone quiet by it (as replay does).
+   */
+  private streamTime(): number {
+    let streamTime = -Infinity;
+    for (const run of this.partitions.values()) for (const device of run.devices.values()) if (device.maxTs > streamTime) streamTime = device.maxTs;
+    return streamTime;
+  }
+
+  private sweep(run: PartitionRun, device: DeviceRun, streamTime: number): void {
+    const before = device.pipeline.openDevices;
+    device.pipeline.closeQuietDevices(streamTime);
+    if (device.pipeline.openDevices !== before) run.dirty = true;
   }
 
   /** Writes closed episodes and dead letters, then commits. Serialized through `work`. */
@@ -485,6 +511,8 @@ export class KafkaRun {
     const generation = this.generation;
     const snapshots: PartitionSnapshot[] = [];
     for (const run of this.partitions.values()) {
+      if (!run.dirty) continue;
+      run.dirty = false;
       const written = run.writer.flush();
       this.totals.shards_written += written.length;
       const part = run.snapshot(this.pseudonyms, this.processedThrough.get(run.partition) ?? -1);
@@ -548,9 +576,15 @@ export class KafkaRun {
     if (!own || this.inFlight > 0) return;
     const toEnd = [...this.partitions.values()].filter((run) => !run.ended);
     if (toEnd.length) {
+      const streamTime = this.streamTime();
       for (const run of toEnd) {
-        for (const device of run.devices.values()) device.pipeline.end();
+        for (const device of run.devices.values()) {
+          // devices that went quiet before the end closed by the gap, as on replay
+          device.pipeline.closeQuietDevices(streamTime);
+          device.pipeline.end();
+        }
         run.ended = true;
+        run.dirty = true;
       }
       await this.flush();
       return;

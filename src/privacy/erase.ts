@@ -1,0 +1,294 @@
+// `episodic erase`: removes every episode of one person from a written dataset (imperative shell).
+//
+// Each shard holding the person's pseudonym is decoded, re-encoded without those rows with the
+// writer's own encoder and rewritten atomically under the same name (a shard left empty is
+// removed); then the card and the manifest are rewritten and one line is appended to
+// DIR/erasure-log.jsonl: the pseudonym, the time and the counts, never the raw id.
+//
+// Crash safety: shards change before the manifest, so after a crash the data is already erased
+// and only the manifest is stale. A rerun repairs it: a listed shard whose bytes no longer match
+// its sha256 is re-read and its entry recomputed, and a listed shard that is gone is unlisted.
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { makeVector, tableFromIPC, tableToIPC, type Table, type Vector } from 'apache-arrow';
+import { readParquet } from 'parquet-wasm';
+import { DEFAULT_CONFIG_PATH, loadConfig } from '../config.ts';
+import type { Action, EndReason, EpisodeContext, EpisodeRow, PathPoint, Split } from '../contract/episode.ts';
+import { EpisodeColumns } from '../shards/columns.ts';
+import { tableToParquet } from '../shards/parquet.ts';
+import { writeFileAtomic } from '../shards/atomic.ts';
+import { buildManifest, MANIFEST_FILE, writeManifestAtomic, type Manifest } from '../shards/manifest.ts';
+import { CARD_FILE, writeDatasetCardAtomic } from '../shards/card.ts';
+import type { ShardInfo } from '../shards/writer.ts';
+import { Pseudonymizer, pseudonymKeyFromEnv } from './pseudonym.ts';
+
+export const ERASURE_LOG_FILE = 'erasure-log.jsonl';
+
+/** One line of DIR/erasure-log.jsonl. */
+export interface ErasureLogEntry {
+  /** the person's pseudonym, as in the `user` column. */
+  user: string;
+  erased_at: string;
+  /** rows removed, counted in the primary format (Parquet when written). */
+  episodes_removed: number;
+  /** shard files rewritten or removed, all formats. */
+  shards_rewritten: number;
+}
+
+interface ListParts {
+  offsets: Int32Array;
+  values: Vector;
+}
+
+/** A batch-level list vector's offsets and its values as one vector. */
+function listParts(vector: Vector | null): ListParts {
+  if (vector === null || vector.data.length !== 1) throw new Error('expected a list column with one chunk per batch');
+  const data = vector.data[0];
+  return { offsets: data.valueOffsets as Int32Array, values: makeVector(data.children[0]) };
+}
+
+function child(vector: Vector, name: string): Vector {
+  const found = (vector as Vector & { getChild(name: string): Vector | null }).getChild(name);
+  if (found === null) throw new Error(`shard has no column ${name}`);
+  return found;
+}
+
+function utcDayOf(value: unknown): string {
+  const ms = value instanceof Date ? value.getTime() : Number(value);
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+/**
+ * The rows of a shard table as the writer took them: encodeEpisodes(rowsFromTable(t)) gives t's
+ * values back. Reads column by column (row proxies are far slower on nested lists).
+ */
+export function rowsFromTable(table: Table): EpisodeRow[] {
+  const rows: EpisodeRow[] = [];
+  for (const batch of table.batches) {
+    const col = (name: string): Vector => {
+      const vector = batch.getChild(name);
+      if (vector === null) throw new Error(`shard has no column ${name}`);
+      return vector;
+    };
+    const [episodeId, user, device, split, startDay, durationMs, endReason, continues, screenWidth, screenHeight, nEvents, nActions] = [
+      'episode_id', 'user', 'device', 'split', 'start_day', 'duration_ms', 'end_reason', 'continues', 'screen_width', 'screen_height', 'n_events', 'n_actions',
+    ].map(col);
+    const apps = listParts(col('apps'));
+    const contexts = listParts(col('contexts'));
+    const ctx = ['app', 'title', 'url', 'eu_linked'].map((name) => child(contexts.values, name));
+    const actions = listParts(col('actions'));
+    const act = (name: string) => child(actions.values, name);
+    const [kind, tMs, actDuration, x, y, nx, ny, x2, y2, nx2, ny2, dx, dy, text, key, frameUri, context, redacted] = [
+      'kind', 't_ms', 'duration_ms', 'x', 'y', 'nx', 'ny', 'x2', 'y2', 'nx2', 'ny2', 'dx', 'dy', 'text', 'key', 'frame_uri', 'context', 'redacted',
+    ].map(act);
+    const keyTimesVector = act('key_times_ms');
+    const keyTimes = listParts(keyTimesVector);
+    const path = listParts(act('path'));
+    const [px, py, pt] = ['x', 'y', 't_ms'].map((name) => child(path.values, name));
+
+    for (let i = 0; i < batch.numRows; i++) {
+      const rowApps: string[] = [];
+      for (let j = apps.offsets[i]; j < apps.offsets[i + 1]; j++) rowApps.push(apps.values.get(j));
+      const rowContexts: EpisodeContext[] = [];
+      for (let j = contexts.offsets[i]; j < contexts.offsets[i + 1]; j++) {
+        rowContexts.push({ app: ctx[0].get(j), title: ctx[1].get(j), url: ctx[2].get(j), eu_linked: ctx[3].get(j) === true });
+      }
+      const rowActions: Action[] = [];
+      for (let j = actions.offsets[i]; j < actions.offsets[i + 1]; j++) {
+        let times: number[] | null = null;
+        if (keyTimesVector.isValid(j)) {
+          times = [];
+          for (let k = keyTimes.offsets[j]; k < keyTimes.offsets[j + 1]; k++) times.push(keyTimes.values.get(k));
+        }
+        const points: PathPoint[] = [];
+        for (let k = path.offsets[j]; k < path.offsets[j + 1]; k++) points.push({ x: px.get(k), y: py.get(k), t_ms: pt.get(k) });
+        rowActions.push({
+          kind: kind.get(j),
+          t_ms: tMs.get(j),
+          duration_ms: actDuration.get(j),
+          x: x.get(j),
+          y: y.get(j),
+          nx: nx.get(j),
+          ny: ny.get(j),
+          x2: x2.get(j),
+          y2: y2.get(j),
+          nx2: nx2.get(j),
+          ny2: ny2.get(j),
+          dx: dx.get(j),
+          dy: dy.get(j),
+          text: text.get(j),
+          key: key.get(j),
+          key_times_ms: times,
+          path: points,
+          frame_uri: frameUri.get(j),
+          context: context.get(j),
+          redacted: redacted.get(j),
+        });
+      }
+      rows.push({
+        episode_id: episodeId.get(i),
+        user: user.get(i),
+        device: device.get(i),
+        split: split.get(i) as Split,
+        start_day: utcDayOf(startDay.get(i)),
+        duration_ms: durationMs.get(i),
+        end_reason: endReason.get(i) as EndReason,
+        continues: continues.get(i),
+        screen_width: screenWidth.get(i),
+        screen_height: screenHeight.get(i),
+        apps: rowApps,
+        contexts: rowContexts,
+        n_events: nEvents.get(i),
+        n_actions: nActions.get(i),
+        actions: rowActions,
+      });
+    }
+  }
+  return rows;
+}
+
+function decodeShard(bytes: Uint8Array, format: ShardInfo['format']): Table {
+  return format === 'arrow' ? tableFromIPC(bytes) : tableFromIPC(readParquet(bytes).intoIPCStream());
+}
+
+function countUser(table: Table, pseudonym: string): number {
+  const users = table.getChild('user');
+  if (users === null) throw new Error('shard has no user column');
+  let n = 0;
+  for (let i = 0; i < users.length; i++) if (users.get(i) === pseudonym) n++;
+  return n;
+}
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/** Writes `rows` over the shard (same name, same format, same row-group size) and returns its new entry. */
+function rewriteShard(dir: string, info: ShardInfo, rows: EpisodeRow[]): ShardInfo {
+  const columns = new EpisodeColumns();
+  for (const row of rows) columns.append(row);
+  const uncompressedBytes = columns.byteLength;
+  const table = columns.finish();
+  const rowsPerGroup = info.row_groups ? Math.max(1, Math.ceil(info.rows / info.row_groups)) : rows.length;
+  const bytes = info.format === 'parquet' ? tableToParquet(table, rowsPerGroup) : tableToIPC(table, 'file');
+  writeFileAtomic(join(dir, info.path), bytes);
+  const updated: ShardInfo = {
+    ...info,
+    rows: rows.length,
+    actions: rows.reduce((n, r) => n + r.actions.length, 0),
+    bytes: bytes.length,
+    uncompressed_bytes: uncompressedBytes,
+    sha256: sha256(bytes),
+    first_episode_id: rows[0].episode_id,
+    last_episode_id: rows[rows.length - 1].episode_id,
+  };
+  if (info.format === 'parquet') updated.row_groups = Math.ceil(rows.length / rowsPerGroup);
+  return updated;
+}
+
+function appendLine(path: string, line: string): void {
+  const fd = openSync(path, 'a', 0o644);
+  try {
+    writeSync(fd, line);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The card's licence, kept across the rewrite (it is not in the manifest). */
+function cardLicense(dir: string): string | undefined {
+  const path = join(dir, CARD_FILE);
+  if (!existsSync(path)) return undefined;
+  return /^license: (.+)$/m.exec(readFileSync(path, 'utf8'))?.[1]?.trim();
+}
+
+/** Removes every episode whose `user` is `userPseudonym` from the dataset in `dir`; logs and returns what it did. */
+export function eraseUser(dir: string, userPseudonym: string, now: Date = new Date()): ErasureLogEntry {
+  const manifestPath = join(dir, MANIFEST_FILE);
+  if (!existsSync(manifestPath)) throw new Error(`${dir} holds no ${MANIFEST_FILE}: not an episodic dataset`);
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
+  const primary = manifest.formats[0] ?? 'parquet';
+
+  const shards: ShardInfo[] = [];
+  let episodesRemoved = 0;
+  let filesChanged = 0;
+  let manifestStale = false;
+  for (const info of manifest.shards) {
+    const path = join(dir, info.path);
+    if (!existsSync(path)) {
+      // removed by an earlier erasure that crashed before its manifest was written
+      manifestStale = true;
+      continue;
+    }
+    const bytes = new Uint8Array(readFileSync(path));
+    const table = decodeShard(bytes, info.format);
+    const matches = countUser(table, userPseudonym);
+    const stale = sha256(bytes) !== info.sha256;
+    if (matches === 0 && !stale) {
+      shards.push(info);
+      continue;
+    }
+    manifestStale ||= stale;
+    if (info.format === primary) episodesRemoved += matches;
+    const kept = rowsFromTable(table).filter((row) => row.user !== userPseudonym);
+    if (matches > 0) filesChanged++;
+    if (kept.length === 0) {
+      rmSync(path, { force: true });
+      continue;
+    }
+    shards.push(rewriteShard(dir, info, kept));
+  }
+
+  if (filesChanged > 0 || manifestStale) {
+    const updated = buildManifest({
+      name: manifest.dataset,
+      configHash: manifest.config_hash,
+      shards,
+      totals: manifest.totals,
+      dropped: manifest.dropped,
+      privacy: manifest.privacy,
+      createdAt: manifest.created_at,
+    });
+    // card first, manifest last, as when the dataset was written: a listed file is complete
+    const license = cardLicense(dir);
+    writeDatasetCardAtomic(dir, updated, license ? { license } : undefined);
+    writeManifestAtomic(dir, updated);
+  }
+
+  const entry: ErasureLogEntry = {
+    user: userPseudonym,
+    erased_at: now.toISOString(),
+    episodes_removed: episodesRemoved,
+    shards_rewritten: filesChanged,
+  };
+  appendLine(join(dir, ERASURE_LOG_FILE), `${JSON.stringify(entry)}\n`);
+  return entry;
+}
+
+const ERASE_USAGE = 'usage: episodic erase --dataset DIR --user RAW_ID [--config C]   (needs the pseudonym key in the environment)';
+
+/** `episodic erase --dataset DIR --user RAW_ID [--config C]` */
+export async function eraseCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { dataset: { type: 'string' }, user: { type: 'string' }, config: { type: 'string' } },
+    strict: true,
+  });
+  if (!values.dataset || !values.user) {
+    console.error(ERASE_USAGE);
+    return 2;
+  }
+  const config = loadConfig(values.config ? resolve(values.config) : DEFAULT_CONFIG_PATH);
+  const key = pseudonymKeyFromEnv(config.privacy.pseudonym_key_env);
+  const dir = resolve(values.dataset);
+  const entry = eraseUser(dir, new Pseudonymizer(key).of(values.user));
+  console.log(`user ${entry.user}: ${entry.episodes_removed} episodes removed, ${entry.shards_rewritten} shard files rewritten or removed`);
+  if (entry.episodes_removed === 0) {
+    console.log(`no episodes found: check that ${config.privacy.pseudonym_key_env} is the key this dataset was written with`);
+  }
+  console.log(`logged in ${join(dir, ERASURE_LOG_FILE)}`);
+  console.log('Also add an erasure record for this person to the registry, so no later run writes them again,');
+  console.log('and expire copies of the old shard files kept elsewhere (backups, downstream caches).');
+  return 0;
+}

@@ -1,0 +1,261 @@
+// `episodic run` against a real broker: the dataset it writes from a topic is the one replay writes
+// from the same recording, also when an instance is stopped or killed mid-stream, and records that
+// cannot be used go to the dead-letter topic without stopping anything.
+import test from 'ava';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Kafka, Partitioners, logLevel, type KafkaMessage } from 'kafkajs';
+import { parseConfig } from '../src/config.ts';
+import type { InputEvent } from '../src/contract/events.ts';
+import { encodeEvent, frameConfluent } from '../src/contract/avro.ts';
+import { generateEvents, generateRegistry } from '../src/generate/generator.ts';
+import { writeEventsJsonl, writeRegistryJsonl } from '../src/sources/file.ts';
+import { replay } from '../src/replay.ts';
+import { readShardTable } from '../src/inspect.ts';
+import { ensureBroker, uniqueName, type Broker } from './helpers/kafka.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BIN = join(ROOT, 'bin', 'episodic.js');
+const PSEUDONYM_KEY = 'kafka-test-pseudonym-key-0123456789abcdef';
+const GENERATE = { seed: 11, devices: 6, events: 20_000 };
+// short gaps so 20k events make dozens of episodes, and a crash lands between many of them
+const SESSION = { inactivity_gap_ms: 4000, grace_ms: 1000, max_duration_ms: 20000, min_actions: 3 };
+
+const work = mkdtempSync(join(tmpdir(), 'episodic-kafka-test-'));
+let broker: Broker;
+let events: InputEvent[];
+const files = { all: join(work, 'events.jsonl'), first: join(work, 'first.jsonl'), second: join(work, 'second.jsonl'), registry: join(work, 'registry.jsonl') };
+let expected: Map<string, string>;
+
+test.before(async () => {
+  broker = await ensureBroker();
+  events = [...generateEvents(GENERATE)];
+  const half = Math.floor(events.length / 2);
+  await writeEventsJsonl(files.all, events);
+  await writeEventsJsonl(files.first, events.slice(0, half));
+  await writeEventsJsonl(files.second, events.slice(half));
+  await writeRegistryJsonl(files.registry, generateRegistry(GENERATE));
+  const config = parseConfig(configText({ events: 'unused', registry: 'unused', dead_letter: 'unused', group: 'unused', out: 'unused' }));
+  const out = join(work, 'replay');
+  await replay({ config, input: files.all, registry: files.registry, out, pseudonymKey: PSEUDONYM_KEY, deadLetterPath: join(work, 'replay-dead.jsonl') });
+  expected = datasetRows(out);
+  if (expected.size < 30) throw new Error(`fixture too small: replay wrote ${expected.size} episodes`);
+});
+
+test.after.always(async () => {
+  await broker?.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+interface Names {
+  events: string;
+  registry: string;
+  dead_letter: string;
+  group: string;
+  out: string;
+}
+
+function configText(names: Names): string {
+  return `version: 1
+name: kafka-test
+source:
+  kind: kafka
+  kafka:
+    brokers: ${JSON.stringify(broker?.brokers ?? ['127.0.0.1:9092'])}
+    group_id: ${names.group}
+    topics: { events: ${names.events}, registry: ${names.registry}, dead_letter: ${names.dead_letter} }
+session: ${JSON.stringify(SESSION)}
+output:
+  dir: ${names.out}
+`;
+}
+
+function setup(label: string): { names: Names; config: string } {
+  const names: Names = {
+    events: uniqueName(`${label}-events`),
+    registry: uniqueName(`${label}-registry`),
+    dead_letter: uniqueName(`${label}-dlq`),
+    group: uniqueName(`${label}-group`),
+    out: join(work, uniqueName(label)),
+  };
+  const config = join(work, `${uniqueName(label)}.yaml`);
+  writeFileSync(config, configText(names));
+  return { names, config };
+}
+
+interface Child {
+  process: ChildProcess;
+  /** resolves with the exit code (or the signal's name). */
+  exit: Promise<number | string>;
+  stderr: () => string;
+  /** resolves when stderr satisfies `ready`; rejects after 90 s so a hang fails the test instead of timing out the file. */
+  waitFor: (ready: RegExp | ((stderr: string) => boolean)) => Promise<void>;
+}
+
+function episodic(args: string[]): Child {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, EPISODIC_PSEUDONYM_KEY: PSEUDONYM_KEY, KAFKAJS_NO_PARTITIONER_WARNING: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  const waiters: { ready: (stderr: string) => boolean; resolve: () => void }[] = [];
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+    for (const w of [...waiters]) if (w.ready(stderr)) (waiters.splice(waiters.indexOf(w), 1), w.resolve());
+  });
+  child.stdout!.resume();
+  const exit = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  return {
+    process: child,
+    exit,
+    stderr: () => stderr,
+    waitFor: (pattern) =>
+      new Promise<void>((resolve, reject) => {
+        const ready = typeof pattern === 'function' ? pattern : (text: string) => pattern.test(text);
+        if (ready(stderr)) return resolve();
+        const timer = setTimeout(() => reject(new Error(`no ${pattern} within 90 s; stderr:\n${stderr}`)), 90_000);
+        waiters.push({ ready, resolve: () => (clearTimeout(timer), resolve()) });
+        void exit.then(() => setTimeout(() => reject(new Error(`exited before ${pattern}; stderr:\n${stderr}`)), 100));
+      }),
+  };
+}
+
+async function succeeds(child: Child): Promise<void> {
+  const code = await child.exit;
+  if (code !== 0) throw new Error(`episodic exited with ${code}:\n${child.stderr()}`);
+}
+
+function produce(config: string, input: string, withRegistry: boolean): Promise<void> {
+  const args = ['produce', '--config', config, '--input', input, '--partitions', '3'];
+  if (withRegistry) args.push('--registry', files.registry);
+  return succeeds(episodic(args));
+}
+
+function run(config: string, ...extra: string[]): Child {
+  return episodic(['run', '--config', config, '--exit-when-idle', '2', '--commit-interval-ms', '300', '--session-timeout-ms', '6000', ...extra]);
+}
+
+/** Every row of the dataset by episode id, as JSON; throws on a duplicate id or a shard the manifest and the disk disagree on. */
+function datasetRows(dir: string): Map<string, string> {
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { shards: { path: string; format: string }[] };
+  const listed = manifest.shards.filter((s) => s.format === 'parquet').map((s) => s.path).sort();
+  const onDisk = readdirSync(join(dir, 'data'), { recursive: true, encoding: 'utf8' })
+    .filter((p) => p.endsWith('.parquet') && !p.split('/').pop()!.startsWith('.'))
+    .map((p) => `data/${p}`)
+    .sort();
+  if (JSON.stringify(listed) !== JSON.stringify(onDisk)) throw new Error(`manifest lists ${listed.join(', ')} but data/ holds ${onDisk.join(', ')}`);
+  const rows = new Map<string, string>();
+  for (const path of listed) {
+    for (const row of readShardTable(join(dir, path)).toArray()) {
+      const json = row.toJSON() as { episode_id: string };
+      if (rows.has(json.episode_id)) throw new Error(`episode ${json.episode_id} written twice`);
+      rows.set(json.episode_id, JSON.stringify(json));
+    }
+  }
+  return rows;
+}
+
+const sortedIds = (rows: Map<string, string>) => [...rows.keys()].sort();
+
+test.serial('run until idle on a 3-partition topic writes the episodes replay writes, row for row', async (t) => {
+  const { names, config } = setup('same');
+  await produce(config, files.all, true);
+  await succeeds(run(config));
+  const rows = datasetRows(names.out);
+  t.deepEqual(sortedIds(rows), sortedIds(expected));
+  for (const [id, row] of expected) t.is(rows.get(id), row, `episode ${id}`);
+});
+
+test.serial('an instance stopped with SIGTERM mid-stream hands over: the group writes every episode once', async (t) => {
+  const { names, config } = setup('handover');
+  await produce(config, files.first, true);
+  const a = run(config);
+  await a.waitFor(/assigned partitions \[\d/);
+  const b = run(config);
+  // both own partitions, and A has committed since it gave some to B
+  await b.waitFor(/assigned partitions \[\d/);
+  await a.waitFor((stderr) => {
+    const split = stderr.lastIndexOf('assigned partitions');
+    return /^assigned partitions \[\d(, \d)?\]/.test(stderr.slice(split)) && stderr.indexOf('committed', split) > 0;
+  });
+  a.process.kill('SIGTERM');
+  t.is(await a.exit, 0, a.stderr());
+  await produce(config, files.second, false);
+  await succeeds(b);
+  t.deepEqual(sortedIds(datasetRows(names.out)), sortedIds(expected));
+});
+
+test.serial('an instance killed with SIGKILL mid-stream and restarted writes every episode once', async (t) => {
+  const { names, config } = setup('crash');
+  await produce(config, files.first, true);
+  const first = run(config);
+  await first.waitFor(/committed/);
+  const producing = produce(config, files.second, false);
+  await first.waitFor(/committed[\s\S]*committed[\s\S]*committed/);
+  first.process.kill('SIGKILL');
+  t.is(await first.exit, 'SIGKILL');
+  await producing;
+  await succeeds(run(config));
+  t.deepEqual(sortedIds(datasetRows(names.out)), sortedIds(expected));
+});
+
+test.serial('garbage and events from the future go to the dead-letter topic with their bytes and headers; the rest is written', async (t) => {
+  const { names, config } = setup('dlq');
+  await produce(config, files.first, true);
+  const kafka = new Kafka({ clientId: 'kafka-test', brokers: broker.brokers, logLevel: logLevel.WARN });
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  const device = events[0].device_id;
+  const garbage = Buffer.from([0x00, 0x00, 0x00, 0x00, 0x01, 0xff, 0xfe, 0x07]);
+  const future = frameConfluent(1, encodeEvent({ ...events[0], event_id: 'from-the-future', ts: Date.now() + 86_400_000 }));
+  await producer.send({
+    topic: names.events,
+    messages: [
+      { key: device, value: garbage, headers: { agent: 'test' } },
+      { key: device, value: future },
+    ],
+  });
+  await producer.disconnect();
+  await produce(config, files.second, false);
+  await succeeds(run(config));
+  t.deepEqual(sortedIds(datasetRows(names.out)), sortedIds(expected));
+
+  const letters = await readTopic(kafka, names.dead_letter, 2);
+  const byOffset = (m: KafkaMessage) => Number(m.headers?.['episodic.source.offset']?.toString());
+  letters.sort((x, y) => byOffset(x) - byOffset(y));
+  t.deepEqual(letters.map((m) => m.value), [garbage, future]);
+  t.regex(letters[0].headers!['episodic.error']!.toString(), /undecodable/);
+  t.is(letters[0].headers!.agent!.toString(), 'test', 'original headers are kept');
+  t.regex(letters[1].headers!['episodic.error']!.toString(), /ahead of the broker timestamp/);
+  for (const letter of letters) {
+    t.is(letter.headers!['episodic.source.topic']!.toString(), names.events);
+    t.regex(letter.headers!['episodic.source.partition']!.toString(), /^[0-2]$/);
+  }
+});
+
+async function readTopic(kafka: Kafka, topic: string, count: number): Promise<KafkaMessage[]> {
+  const consumer = kafka.consumer({ groupId: uniqueName('dlq-reader') });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const messages: KafkaMessage[] = [];
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const guard = setTimeout(() => reject(new Error(`only ${messages.length} of ${count} dead letters within 30 s`)), 30_000);
+      void consumer.run({
+        eachMessage: async ({ message }) => {
+          messages.push(message);
+          if (messages.length >= count) (clearTimeout(guard), resolve());
+        },
+      });
+    });
+    // anything beyond the expected letters would be a duplicate
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  } finally {
+    await consumer.disconnect();
+  }
+  return messages;
+}
