@@ -6,10 +6,10 @@ import { createHash, createHmac } from 'node:crypto';
 import type { PipelineConfig } from './config.ts';
 import { privacySettings } from './config.ts';
 import type { DeadLetter, InputEvent, SourceRecord } from './contract/events.ts';
-import type { EpisodeEvents, EpisodeRow, Split } from './contract/episode.ts';
+import type { ClosedEpisode, EpisodeRow, ReducedEpisode, Split } from './contract/episode.ts';
 import { decodeEvent } from './contract/decode.ts';
 import { Sessionizer } from './episodes/sessionizer.ts';
-import { reduceEpisode } from './actions/reducer.ts';
+import { EpisodeReducer } from './actions/reducer.ts';
 import { PrivacyAudit } from './privacy/audit.ts';
 import { PrivacyGate } from './privacy/gate.ts';
 import { normalizeRegion, type Registry } from './privacy/registry.ts';
@@ -50,9 +50,9 @@ function utcDay(ts: number): string {
 
 export class Pipeline {
   readonly audit = new PrivacyAudit();
-  private readonly sessionizer: Sessionizer<ReturnType<PrivacyGate['newDeviceState']>>;
+  private readonly sessionizer: Sessionizer<ReturnType<PrivacyGate['newDeviceState']>, ReducedEpisode>;
   private readonly pseudonyms: Pseudonymizer;
-  private readonly closed: EpisodeEvents[] = [];
+  private readonly closed: ClosedEpisode<ReducedEpisode>[] = [];
   private readonly splitOfUser = new Map<string, Split>();
   private readonly captureRegions: ReadonlySet<string>;
   private readonly counts = {
@@ -74,8 +74,13 @@ export class Pipeline {
     this.captureRegions = new Set(config.capture.regions.map(normalizeRegion));
     const gate = new PrivacyGate(privacySettings(config), registry, this.audit);
     // Keyed like the pseudonyms: a plain hash of a guessable device id could be reversed.
-    this.sessionizer = new Sessionizer(config.session, gate, (deviceId, ts, seq) =>
-      createHmac('sha256', pseudonymKey).update(`episode\u0000${deviceId}\u0000${ts}\u0000${seq}`).digest('hex').slice(0, 32),
+    const actionSettings = config.actions;
+    this.sessionizer = new Sessionizer(
+      config.session,
+      gate,
+      (deviceId, ts, seq) =>
+        createHmac('sha256', pseudonymKey).update(`episode\u0000${deviceId}\u0000${ts}\u0000${seq}`).digest('hex').slice(0, 32),
+      (startTs) => new EpisodeReducer(startTs, actionSettings),
     );
   }
 
@@ -149,7 +154,7 @@ export class Pipeline {
     closed.length = 0;
   }
 
-  private finishEpisode(episode: EpisodeEvents): void {
+  private finishEpisode(episode: ClosedEpisode<ReducedEpisode>): void {
     // The gate decided on each event as it came; a registry update that arrived while the episode
     // was open (an erasure, a move out of a captured region) still stops it from being written.
     const userId = episode.user_id;
@@ -167,7 +172,7 @@ export class Pipeline {
       this.audit.drop('not_captured_region', episode.n_events);
       return;
     }
-    const reduced = reduceEpisode(episode.events, episode.start_ts, this.config.actions);
+    const reduced = episode.body;
     if (reduced.actions.length < this.config.session.min_actions || reduced.actions.length === 0) {
       this.counts.too_few_actions++;
       return;

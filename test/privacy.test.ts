@@ -1,7 +1,14 @@
 import test from 'ava';
 import { parseConfig, privacySettings, type PrivacySettings } from '../src/config.ts';
 import type { InputEvent, RegistryRecord, WindowContext } from '../src/contract/events.ts';
-import type { Action, EpisodeEvents } from '../src/contract/episode.ts';
+import type { Action, ClosedEpisode, EpisodeBuilder } from '../src/contract/episode.ts';
+
+type EpisodeEvents = ClosedEpisode<InputEvent[]>;
+/** Keeps the gated events of each episode, so tests can look for anything that leaked. */
+const collectEvents = (): EpisodeBuilder<InputEvent[]> => {
+  const events: InputEvent[] = [];
+  return { add: (e) => void events.push(e), finish: () => events };
+};
 import { Sessionizer } from '../src/episodes/sessionizer.ts';
 import {
   PrivacyAudit,
@@ -180,7 +187,7 @@ test('a pause that arrives before late events of its window drops them once the 
   const registry = new Registry();
   for (const r of BASE_REGISTRY) registry.apply(r);
   const gate = new PrivacyGate(settingsWith(), registry, new PrivacyAudit());
-  const sessionizer = new Sessionizer({ inactivity_gap_ms: 5 * MIN, max_duration_ms: HOUR, grace_ms: 30_000, min_actions: 0 }, gate, (d, ts, seq) => `${d}:${ts}:${seq}`);
+  const sessionizer = new Sessionizer({ inactivity_gap_ms: 5 * MIN, max_duration_ms: HOUR, grace_ms: 30_000, min_actions: 0 }, gate, (d, ts, seq) => `${d}:${ts}:${seq}`, collectEvents);
   const out: EpisodeEvents[] = [];
   const arrivals = [
     usChat(T0),
@@ -704,7 +711,7 @@ test('property: through the sessionizer, arrival jitter within the grace period 
     const registry = new Registry();
     for (const r of records) registry.apply(r);
     const gate = new PrivacyGate(settingsWith(), registry, new PrivacyAudit());
-    const sessionizer = new Sessionizer({ inactivity_gap_ms: 5 * MIN, max_duration_ms: HOUR, grace_ms: grace, min_actions: 0 }, gate, (d, ts, seq) => `${d}:${ts}:${seq}`);
+    const sessionizer = new Sessionizer({ inactivity_gap_ms: 5 * MIN, max_duration_ms: HOUR, grace_ms: grace, min_actions: 0 }, gate, (d, ts, seq) => `${d}:${ts}:${seq}`, collectEvents);
     const arrival = events.map((e) => ({ e, at: e.ts + rand() * grace * 0.9 }));
     arrival.sort((a, b) => a.at - b.at);
     const out: EpisodeEvents[] = [];
@@ -712,6 +719,6 @@ test('property: through the sessionizer, arrival jitter within the grace period 
     sessionizer.flush(out);
     t.true(out.length > 0, `seed ${seed}: something was written`);
     // episodes carry raw ids until the pipeline pseudonymizes them; only the events matter here
-    assertNothingLeaks(t, out.flatMap((episode) => episode.events), `seed ${seed}`);
+    assertNothingLeaks(t, out.flatMap((episode) => episode.body), `seed ${seed}`);
   }
 });

@@ -1,7 +1,15 @@
 import test from 'ava';
 import { Sessionizer } from '../src/episodes/sessionizer.ts';
 import type { InputEvent } from '../src/contract/events.ts';
-import type { EpisodeEvents } from '../src/contract/episode.ts';
+import type { ClosedEpisode, EpisodeBuilder } from '../src/contract/episode.ts';
+
+/** The episode's events as the sessionizer fed them, so tests can look at boundaries and order. */
+type EpisodeEvents = ClosedEpisode<InputEvent[]> & { events: InputEvent[] };
+const collect = (): EpisodeBuilder<InputEvent[]> => {
+  const events: InputEvent[] = [];
+  return { add: (e) => void events.push(e), finish: () => events };
+};
+const withEvents = (episodes: ClosedEpisode<InputEvent[]>[]): EpisodeEvents[] => episodes.map((e) => ({ ...e, events: e.body }));
 import type { EventGate, GateResult } from '../src/contract/gate.ts';
 
 const MIN = 60_000;
@@ -22,12 +30,12 @@ function ev(ts: number, type: InputEvent['type'] = 'mouse_move', extra: Partial<
   return { event_id: `e${counter}`, device_id: 'dev-1', user_id: 'u-1', seq: ts, ts, type, x: 10, y: 10, ...extra };
 }
 
-function run(events: InputEvent[], s = settings): { episodes: EpisodeEvents[]; sessionizer: Sessionizer<null> } {
-  const sessionizer = new Sessionizer(s, passThrough, (d, ts, seq) => `${d}@${ts}#${seq}`);
-  const episodes: EpisodeEvents[] = [];
+function run(events: InputEvent[], s = settings): { episodes: EpisodeEvents[]; sessionizer: Sessionizer<null, InputEvent[]> } {
+  const sessionizer = new Sessionizer(s, passThrough, (d, ts, seq) => `${d}@${ts}#${seq}`, collect);
+  const episodes: ClosedEpisode<InputEvent[]>[] = [];
   for (const e of events) sessionizer.push(e, episodes);
   sessionizer.flush(episodes);
-  return { episodes, sessionizer };
+  return { episodes: withEvents(episodes), sessionizer };
 }
 
 const T0 = Date.UTC(2026, 2, 2, 13, 0, 0);
@@ -89,8 +97,8 @@ test('an event later than the grace period is counted as late and not merged in'
 });
 
 test('a quiet device closes its episode as stream time moves on, without waiting for the end of input', (t) => {
-  const sessionizer = new Sessionizer(settings, passThrough, (d, ts) => `${d}@${ts}`);
-  const out: EpisodeEvents[] = [];
+  const sessionizer = new Sessionizer(settings, passThrough, (d, ts) => `${d}@${ts}`, collect);
+  const out: ClosedEpisode<InputEvent[]>[] = [];
   sessionizer.push(ev(T0), out);
   sessionizer.push(ev(T0 + 1000), out);
   // another device keeps the stream going

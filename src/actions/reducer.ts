@@ -31,7 +31,7 @@
 //   the gate removed has key null.
 import type { ActionSettings } from '../config.ts';
 import type { InputEvent, MouseButton, Redaction } from '../contract/events.ts';
-import type { Action, ActionKind, EpisodeContext, ReducedEpisode } from '../contract/episode.ts';
+import type { Action, ActionKind, EpisodeBuilder, EpisodeContext, ReducedEpisode } from '../contract/episode.ts';
 import { PathBuffer } from './path.ts';
 import {
   COMMAND_MODIFIERS,
@@ -67,7 +67,8 @@ function normalized(value: number | null, size: number): number | null {
   return n < 0 ? 0 : n > 1 ? 1 : n;
 }
 
-class EpisodeReducer {
+/** The reducer as an incremental fold: the sessionizer feeds it events as they are finalized. */
+export class EpisodeReducer implements EpisodeBuilder<ReducedEpisode> {
   private readonly actions: Action[] = [];
   private readonly contexts: EpisodeContext[] = [];
   private readonly contextIndexByKey = new Map<string, number>();

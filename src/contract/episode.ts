@@ -6,11 +6,18 @@ export const END_REASONS = ['gap', 'lock', 'pause', 'max_duration', 'sensitive',
 export type EndReason = (typeof END_REASONS)[number];
 
 /**
- * A closed episode as the sessionizer emits it: one device's events, ordered by (ts, seq),
- * deduplicated and already passed through the privacy gate.
+ * Folds one episode's events, in (ts, seq) order and already through the privacy gate, into what
+ * is kept of it. The sessionizer feeds events as they are finalized, so raw events are never
+ * held for the length of an episode: memory follows open devices, not stream length.
  */
-export interface EpisodeEvents {
-  /** deterministic: derived from the device pseudonym and the first event, so a replay gives the same id. */
+export interface EpisodeBuilder<Body> {
+  add(event: InputEvent): void;
+  finish(): Body;
+}
+
+/** A closed episode as the sessionizer emits it. */
+export interface ClosedEpisode<Body> {
+  /** deterministic: derived from the device and the first event, so a replay gives the same id. */
   episode_id: string;
   device_id: string;
   user_id: string;
@@ -19,10 +26,9 @@ export interface EpisodeEvents {
   end_reason: EndReason;
   start_ts: number;
   end_ts: number;
-  /** in order; may begin with the focus and frame in force before the episode started (ts before start_ts). */
-  events: InputEvent[];
-  /** events that happened inside the episode (the carried-in context not counted). */
+  /** events that happened inside the episode (the window context carried in is not counted). */
   n_events: number;
+  body: Body;
 }
 
 export const ACTION_KINDS = [

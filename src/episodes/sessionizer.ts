@@ -9,7 +9,7 @@
 // never on batch sizes or wall clock, so the same input gives the same episodes.
 import type { SessionSettings } from '../config.ts';
 import type { InputEvent } from '../contract/events.ts';
-import type { EndReason, EpisodeEvents } from '../contract/episode.ts';
+import type { ClosedEpisode, EndReason, EpisodeBuilder } from '../contract/episode.ts';
 import type { EventGate } from '../contract/gate.ts';
 
 /** Derives the deterministic episode id from the device and the episode's first event. */
@@ -34,7 +34,7 @@ function before(a: InputEvent, b: InputEvent): boolean {
 /** finalized slots at the front of a device's pending list are dropped once there are this many. */
 const PENDING_COMPACT_SLOTS = 1024;
 
-interface OpenEpisode {
+interface OpenEpisode<Body> {
   id: string;
   /** smallest source offset of the episode's events and of the context carried into it. */
   firstOffset: number;
@@ -42,12 +42,12 @@ interface OpenEpisode {
   startTs: number;
   lastActivityTs: number;
   lastTs: number;
-  events: InputEvent[];
-  /** context and frame carried in from before the episode, so its first actions know their window. */
-  prefix: InputEvent[];
+  /** events that happened inside the episode. */
+  nEvents: number;
+  builder: EpisodeBuilder<Body>;
 }
 
-class DeviceStream<GateState> {
+class DeviceStream<GateState, Body> {
   /**
    * Events waiting for the grace period, from index `pendingHead` on; the slots before it are
    * finalized and dropped in bulk now and then. Cutting one finalized event off the front of an
@@ -58,13 +58,11 @@ class DeviceStream<GateState> {
   readonly pendingOffsets: number[] = [];
   /** first pending slot still in use; `pending.length` is 0 whenever nothing is pending. */
   pendingHead = 0;
-  /** ids of events pending or in the open episode: retries of these are duplicates. */
-  readonly seen = new Set<string>();
   maxTs = -Infinity;
   lastFinalized: InputEvent | null = null;
   /** stream time when this device last sent anything. */
   lastArrival = 0;
-  open: OpenEpisode | null = null;
+  open: OpenEpisode<Body> | null = null;
   lastFocus: InputEvent | null = null;
   lastFocusOffset = Infinity;
   lastFrame: InputEvent | null = null;
@@ -78,8 +76,8 @@ class DeviceStream<GateState> {
   ) {}
 }
 
-export class Sessionizer<GateState> {
-  private readonly devices = new Map<string, DeviceStream<GateState>>();
+export class Sessionizer<GateState, Body> {
+  private readonly devices = new Map<string, DeviceStream<GateState, Body>>();
   private streamTime = -Infinity;
   private nextSweep = -Infinity;
   private readonly sweepEveryMs: number;
@@ -89,6 +87,8 @@ export class Sessionizer<GateState> {
     private readonly settings: SessionSettings,
     private readonly gate: EventGate<GateState>,
     private readonly episodeId: EpisodeIdFn,
+    /** makes the fold for one episode, given its start time (the action reducer, in the pipeline). */
+    private readonly newBuilder: (startTs: number) => EpisodeBuilder<Body>,
   ) {
     this.sweepEveryMs = Math.max(1000, Math.min(60_000, Math.floor(settings.inactivity_gap_ms / 10)));
   }
@@ -104,7 +104,7 @@ export class Sessionizer<GateState> {
    * Adds one decoded event; closed episodes are appended to `out`. `offset` is the event's
    * position in its source (Kafka offset), used only to tell what may be committed.
    */
-  push(event: InputEvent, out: EpisodeEvents[], offset = 0): void {
+  push(event: InputEvent, out: ClosedEpisode<Body>[], offset = 0): void {
     this.counters.events_in++;
     let device = this.devices.get(event.device_id);
     if (device === undefined) {
@@ -114,14 +114,14 @@ export class Sessionizer<GateState> {
     if (event.ts > this.streamTime) this.streamTime = event.ts;
     device.lastArrival = this.streamTime;
 
-    if (device.lastFinalized !== null && !before(device.lastFinalized, event)) {
-      if (device.seen.has(event.event_id)) this.counters.duplicate++;
+    const last = device.lastFinalized;
+    if (last !== null && !before(last, event)) {
+      // Already past this point: a retry of the last placed event, or an event too late to place.
+      if (last.ts === event.ts && last.seq === event.seq && last.event_id === event.event_id) this.counters.duplicate++;
       else this.counters.late++;
-    } else if (device.seen.has(event.event_id)) {
+    } else if (!this.insertPending(device, event, offset)) {
       this.counters.duplicate++;
     } else {
-      device.seen.add(event.event_id);
-      this.insertPending(device, event, offset);
       if (event.ts > device.maxTs) device.maxTs = event.ts;
       this.finalize(device, device.maxTs - this.settings.grace_ms, out);
     }
@@ -136,7 +136,7 @@ export class Sessionizer<GateState> {
    * Closes the episodes of devices that have sent nothing for the inactivity gap plus grace,
    * measured against `now` (stream time on replay; the Kafka source may pass wall-clock based time).
    */
-  closeQuietDevices(now: number, out: EpisodeEvents[]): void {
+  closeQuietDevices(now: number, out: ClosedEpisode<Body>[]): void {
     const quietFor = this.settings.inactivity_gap_ms + this.settings.grace_ms;
     for (const device of this.devices.values()) {
       if ((device.open !== null || device.pending.length > 0) && now - device.lastArrival > quietFor) {
@@ -147,7 +147,7 @@ export class Sessionizer<GateState> {
   }
 
   /** End of input: everything still open is closed. */
-  flush(out: EpisodeEvents[]): void {
+  flush(out: ClosedEpisode<Body>[]): void {
     for (const device of this.devices.values()) {
       this.finalize(device, Infinity, out);
       if (device.open) this.close(device, 'end_of_stream', out);
@@ -159,11 +159,21 @@ export class Sessionizer<GateState> {
     for (const [id] of this.devices) if (predicate(id)) this.devices.delete(id);
   }
 
-  private insertPending(device: DeviceStream<GateState>, event: InputEvent, offset: number): void {
+  /**
+   * Puts an event in its (ts, seq) place among the pending ones; false when it is a client retry
+   * of one already there (same event id at the same place). Retries arrive within moments, so
+   * looking where the event would go finds them without a set of every id seen.
+   */
+  private insertPending(device: DeviceStream<GateState, Body>, event: InputEvent, offset: number): boolean {
     const pending = device.pending;
     let i = pending.length;
     // Events mostly arrive in order: walk back from the end.
     while (i > device.pendingHead && before(event, pending[i - 1])) i--;
+    for (let j = i - 1; j >= device.pendingHead; j--) {
+      const other = pending[j];
+      if (other.ts !== event.ts || other.seq !== event.seq) break;
+      if (other.event_id === event.event_id) return false;
+    }
     if (i === pending.length) {
       pending.push(event);
       device.pendingOffsets.push(offset);
@@ -171,6 +181,7 @@ export class Sessionizer<GateState> {
       pending.splice(i, 0, event);
       device.pendingOffsets.splice(i, 0, offset);
     }
+    return true;
   }
 
   /**
@@ -190,7 +201,7 @@ export class Sessionizer<GateState> {
     return min;
   }
 
-  private finalize(device: DeviceStream<GateState>, watermark: number, out: EpisodeEvents[]): void {
+  private finalize(device: DeviceStream<GateState, Body>, watermark: number, out: ClosedEpisode<Body>[]): void {
     const pending = device.pending;
     const head = device.pendingHead;
     let n = head;
@@ -215,7 +226,7 @@ export class Sessionizer<GateState> {
   }
 
   /** One event of one device, in (ts, seq) order. */
-  private process(device: DeviceStream<GateState>, event: InputEvent, offset: number, out: EpisodeEvents[]): void {
+  private process(device: DeviceStream<GateState, Body>, event: InputEvent, offset: number, out: ClosedEpisode<Body>[]): void {
     const result = this.gate.admit(event, device.gateState);
     if (result.verdict === 'drop') return;
     if (result.verdict === 'boundary') {
@@ -260,43 +271,40 @@ export class Sessionizer<GateState> {
     }
     if (offset < open.firstOffset) open.firstOffset = offset;
     if (type === 'screen_frame') device.lastFrame = kept;
-    open.events.push(kept);
+    open.builder.add(kept);
+    open.nEvents++;
     open.lastTs = kept.ts;
     if (isActivity(type)) open.lastActivityTs = kept.ts;
   }
 
-  private open(device: DeviceStream<GateState>, first: InputEvent, offset: number): OpenEpisode {
+  private open(device: DeviceStream<GateState, Body>, first: InputEvent, offset: number): OpenEpisode<Body> {
     const continues = device.lastClosedReason === 'max_duration' ? device.lastClosedId : null;
-    const prefix: InputEvent[] = [];
-    if (device.lastFocus !== null && first.type !== 'focus') prefix.push(device.lastFocus);
+    const builder = this.newBuilder(first.ts);
+    // The window and frame in force before the episode, so its first actions know where they happened.
+    if (device.lastFocus !== null && first.type !== 'focus') builder.add(device.lastFocus);
     if (device.lastFrame !== null && first.ts - device.lastFrame.ts <= this.settings.inactivity_gap_ms) {
-      prefix.push(device.lastFrame);
+      builder.add(device.lastFrame);
     }
-    const open: OpenEpisode = {
+    const open: OpenEpisode<Body> = {
       id: this.episodeId(device.deviceId, first.ts, first.seq),
       firstOffset: first.type === 'focus' ? offset : Math.min(offset, device.lastFocusOffset),
       continues,
       startTs: first.ts,
       lastActivityTs: first.ts,
       lastTs: first.ts,
-      events: [],
-      prefix,
+      nEvents: 0,
+      builder,
     };
     device.open = open;
     return open;
   }
 
-  private close(device: DeviceStream<GateState>, reason: EndReason, out: EpisodeEvents[]): void {
+  private close(device: DeviceStream<GateState, Body>, reason: EndReason, out: ClosedEpisode<Body>[]): void {
     const open = device.open!;
     device.open = null;
     device.lastClosedId = open.id;
     device.lastClosedReason = reason;
-    // ids of events still pending must stay known; ids of the closed episode can go
-    device.seen.clear();
-    const pending = device.pending;
-    for (let i = device.pendingHead; i < pending.length; i++) device.seen.add(pending[i].event_id);
     this.counters.episodes_closed++;
-    const events = open.prefix.length ? open.prefix.concat(open.events) : open.events;
     out.push({
       episode_id: open.id,
       device_id: device.deviceId,
@@ -305,8 +313,8 @@ export class Sessionizer<GateState> {
       end_reason: reason,
       start_ts: open.startTs,
       end_ts: open.lastTs,
-      events,
-      n_events: open.events.length,
+      n_events: open.nEvents,
+      body: open.builder.finish(),
     });
   }
 }

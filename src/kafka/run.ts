@@ -15,9 +15,9 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { Partitioners, type Admin, type Consumer, type EachBatchPayload, type IHeaders, type Kafka, type KafkaMessage, type Message, type Producer } from 'kafkajs';
 import { configHash, type PipelineConfig } from '../config.ts';
-import type { DeadLetter, InputEvent, SourcePosition } from '../contract/events.ts';
+import type { DeadLetter, InputEvent, SourcePosition, SourceRecord } from '../contract/events.ts';
 import { decodeEventBytes } from '../contract/avro.ts';
-import { Pipeline, type SourceRecord } from '../pipeline.ts';
+import { Pipeline } from '../pipeline.ts';
 import { Pseudonymizer } from '../privacy/pseudonym.ts';
 import { Registry } from '../privacy/registry.ts';
 import { ShardWriter, type ShardInfo } from '../shards/writer.ts';
