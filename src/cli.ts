@@ -85,8 +85,8 @@ const commands: Record<string, Handler> = {
     const config = configFrom(undefined);
     const streamDir = join(base, 'stream');
     mkdirSync(streamDir, { recursive: true });
-    const events = Number(values.events ?? 200_000);
-    const generated = await generateToFiles({ out: streamDir, seed: Number(values.seed ?? 7), devices: 24, events, format: 'avro' });
+    const events = Number(values.events ?? 500_000);
+    const generated = await generateToFiles({ out: streamDir, seed: Number(values.seed ?? 7), devices: 20, events, format: 'avro' });
     console.log(`generated:    ${generated.events.toLocaleString('en-US')} events from ${generated.devices} devices -> ${generated.eventsPath}`);
     let key = process.env[config.privacy.pseudonym_key_env];
     if (!key) {

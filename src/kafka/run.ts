@@ -475,35 +475,25 @@ export class KafkaRun {
    */
   private closeQuietDevices(now: number): void {
     const quietFor = this.config.session.inactivity_gap_ms + this.config.session.grace_ms;
-    const streamTime = this.streamTime();
     for (const run of this.partitions.values()) {
       for (const device of run.devices.values()) {
-        if (device.pipeline.openDevices === 0) continue;
-        if (now - device.lastWall >= this.idleCloseMs) {
-          device.pipeline.closeQuietDevices(Math.max(streamTime, device.maxTs + Math.max(now - device.lastWall, quietFor + 1)));
-          run.dirty = true;
-        } else if (streamTime - device.maxTs > quietFor) {
-          this.sweep(run, device, streamTime);
-        }
+        if (now - device.lastWall < this.idleCloseMs || device.pipeline.openDevices === 0) continue;
+        device.pipeline.closeQuietDevices(device.maxTs + Math.max(now - device.lastWall, quietFor + 1));
+        run.dirty = true;
       }
     }
   }
 
   /**
-   * Each device has a pipeline of its own, so its stream time moves only with its own events; the
-   * newest event time of every device in this instance stands in for the stream time a single
-   * pipeline would have, and closes devices that have gone quiet by it (as replay does).
+   * The newest event time this instance has seen. Used only once every partition is read to its
+   * end: partitions are consumed at different speeds, so earlier it would call a device quiet
+   * whose next events merely have not been fetched yet. (Mid-stream a device's episode closes by
+   * its own next event or by wall-clock quiet: the same episode a stream-time sweep would close.)
    */
   private streamTime(): number {
     let streamTime = -Infinity;
     for (const run of this.partitions.values()) for (const device of run.devices.values()) if (device.maxTs > streamTime) streamTime = device.maxTs;
     return streamTime;
-  }
-
-  private sweep(run: PartitionRun, device: DeviceRun, streamTime: number): void {
-    const before = device.pipeline.openDevices;
-    device.pipeline.closeQuietDevices(streamTime);
-    if (device.pipeline.openDevices !== before) run.dirty = true;
   }
 
   /** Writes closed episodes and dead letters, then commits. Serialized through `work`. */
