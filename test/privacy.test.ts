@@ -722,3 +722,23 @@ test('property: through the sessionizer, arrival jitter within the grace period 
     assertNothingLeaks(t, out.flatMap((episode) => episode.body), `seed ${seed}`);
   }
 });
+
+test('an e-mail address typed in two bursts (a pause splits it into two type actions) is still scrubbed', (t) => {
+  const typeAction = (text: string, t_ms: number): Action => ({
+    kind: 'type', t_ms, duration_ms: 100, x: null, y: null, nx: null, ny: null, x2: null, y2: null, nx2: null, ny2: null,
+    dx: null, dy: null, text, key: null, key_times_ms: text.split('').map((_, i) => i * 10), path: [], frame_uri: null, context: 0, redacted: null,
+  });
+  const actions = [typeAction('mail jane.doe@exa', 0), typeAction('mple.com please', 2000), typeAction('thanks', 4000)];
+  const audit = new PrivacyAudit();
+  scrubActions(actions, audit);
+  const written = actions.map((a) => a.text).join('');
+  t.false(written.includes('jane.doe'));
+  t.false(written.includes('example'));
+  t.true(written.includes('<EMAIL>'));
+  t.true(written.includes('thanks'), 'the rest of the typing is kept');
+  t.is(audit.toJSON().stripped_fields.pii_email, 1);
+  const separate = [typeAction('first words', 0), typeAction('second words', 2000)];
+  scrubActions(separate, new PrivacyAudit());
+  t.deepEqual(separate.map((a) => a.text), ['first words', 'second words'], 'runs without a match keep their pieces and timing');
+  t.not(separate[0].key_times_ms, null);
+});

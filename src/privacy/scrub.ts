@@ -7,7 +7,7 @@
 // left to the later rules. What is not caught: PII spelled out in words, 9-digit SSNs without
 // separators, and PII typed across two `type` actions (the reducer splits typing at pauses).
 import type { Action } from '../contract/episode.ts';
-import type { PrivacyAudit, StripRule } from './audit.ts';
+import { PrivacyAudit, type StripRule } from './audit.ts';
 
 const PRIVATE_KEY_BLOCK =
   /-----BEGIN [A-Z0-9 ]*PRIVATE KEY[A-Z0-9 ]*-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY[A-Z0-9 ]*-----|$)/g;
@@ -173,11 +173,56 @@ export function scrubText(text: string, audit: PrivacyAudit): string {
   return out;
 }
 
-/** Scrubs, in place, the text of every action that carries some (typed text, pasted clipboard text). */
+function hasText(action: Action): action is Action & { text: string } {
+  return action.text !== null && action.text !== undefined && action.text.length > 0;
+}
+
+/**
+ * Scrubs, in place, the text of every action that carries some (typed text, pasted clipboard text).
+ * A typing run cut by a pause of over a second can split an e-mail address or a card number across
+ * two `type` actions, where neither half matches: adjacent typing in one window is therefore also
+ * scrubbed as one text, and where that finds a match the pieces missed, the run's text is kept
+ * whole (scrubbed) in its first action and the others keep none.
+ */
 export function scrubActions(actions: Action[], audit: PrivacyAudit): void {
-  for (let i = 0; i < actions.length; i++) {
+  let i = 0;
+  while (i < actions.length) {
     const action = actions[i];
-    const text = action.text;
-    if (text !== null && text !== undefined && text.length > 0) action.text = scrubText(text, audit);
+    if (action.kind === 'type' && hasText(action)) {
+      let end = i + 1;
+      while (end < actions.length && actions[end].kind === 'type' && hasText(actions[end]) && actions[end].context === action.context) end++;
+      if (end - i > 1) {
+        scrubTypingRun(actions, i, end, audit);
+        i = end;
+        continue;
+      }
+    }
+    if (hasText(action)) action.text = scrubText(action.text, audit);
+    i++;
   }
+}
+
+function scrubTypingRun(actions: Action[], from: number, to: number, audit: PrivacyAudit): void {
+  const piecesAudit = new PrivacyAudit();
+  const pieces: string[] = [];
+  let joined = '';
+  for (let k = from; k < to; k++) {
+    const text = actions[k].text!;
+    pieces.push(scrubText(text, piecesAudit));
+    joined += text;
+  }
+  const wholeAudit = new PrivacyAudit();
+  const whole = scrubText(joined, wholeAudit);
+  if (whole === pieces.join('')) {
+    for (let k = from; k < to; k++) actions[k].text = pieces[k - from];
+    audit.merge(piecesAudit);
+    return;
+  }
+  actions[from].text = whole;
+  for (let k = from; k < to; k++) {
+    if (k > from) actions[k].text = '';
+    // the keystroke offsets no longer line up with the text
+    actions[k].key_times_ms = null;
+  }
+  audit.merge(wholeAudit);
 }
