@@ -73,11 +73,11 @@ export class Pipeline {
     this.pseudonyms = new Pseudonymizer(pseudonymKey);
     this.captureRegions = new Set(config.capture.regions.map(normalizeRegion));
     const gate = new PrivacyGate(privacySettings(config), registry, this.audit);
-    // Keyed like the pseudonyms: a plain hash of a guessable device id could be reversed.
     const actionSettings = config.actions;
     this.sessionizer = new Sessionizer(
       config.session,
       gate,
+      // Keyed like the pseudonyms: a plain hash of a guessable device id could be reversed.
       (deviceId, ts, seq) =>
         createHmac('sha256', pseudonymKey).update(`episode\u0000${deviceId}\u0000${ts}\u0000${seq}`).digest('hex').slice(0, 32),
       (startTs) => new EpisodeReducer(startTs, actionSettings),

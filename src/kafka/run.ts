@@ -106,6 +106,18 @@ interface ShellCounters {
   replay_skipped: number;
 }
 
+/**
+ * Where a device's records must be read again from to rebuild its open episode under the same id.
+ * Not `retainedOffset()`: that also holds the window focus the open episode carries in, which may
+ * lie inside episodes already written, and reading from there would write them again (or a
+ * fragment of one under a new id). `resumeOffset()` leaves the carried context out; until the
+ * Pipeline has it, retainedOffset is the (flawed) stand-in.
+ */
+function resumeOffsetOf(pipeline: Pipeline): number {
+  const withResume = pipeline as Pipeline & { resumeOffset?: () => number };
+  return withResume.resumeOffset ? withResume.resumeOffset() : pipeline.retainedOffset();
+}
+
 /** What one flush of a partition decided, to be made durable in order. */
 interface PartitionSnapshot {
   run: PartitionRun;
@@ -174,9 +186,9 @@ class PartitionRun {
     let commit = this.next;
     const resume = new Map<string, number>();
     for (const [deviceId, device] of this.devices) {
-      const retained = device.pipeline.retainedOffset();
-      if (retained < commit) commit = retained;
-      const own = Number.isFinite(retained) ? retained : device.lastOffset + 1;
+      const resumeAt = resumeOffsetOf(device.pipeline);
+      if (resumeAt < commit) commit = resumeAt;
+      const own = Number.isFinite(resumeAt) ? resumeAt : device.lastOffset + 1;
       const key = pseudonyms.of(deviceId);
       resume.set(key, Math.max(own, this.inheritedResume(key)));
     }
@@ -303,8 +315,9 @@ export class KafkaRun {
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => this.onAssignment(payload.memberAssignment[this.topic] ?? []));
+    // an error in the pipeline itself: stop without committing anything more; a restart replays
     consumer.on(consumer.events.CRASH, ({ payload }) => {
-      if (!payload.restart) this.fail(payload.error);
+      if (!payload.restart) void this.shutdown('signal', false, payload.error);
     });
     await consumer.connect();
     await consumer.subscribe({ topic: this.topic, fromBeginning: kafkaSettings.from_beginning });
