@@ -9,6 +9,8 @@ import { replay, type ReplaySummary } from './replay.ts';
 import { generateToFiles } from './generate/files.ts';
 import { inspectPath, formatInspection } from './inspect.ts';
 import { eraseCommand } from './privacy/erase.ts';
+import { KAFKA_USAGE, kafkaCommands } from './kafka/commands.ts';
+import { UsageError } from './usage-error.ts';
 
 const USAGE = `episodic: human input events -> privacy-safe task episodes as Parquet shards
 
@@ -25,6 +27,7 @@ Usage:
       summarize a dataset or one shard (aggregate counts only)
   episodic erase --dataset DIR --user RAW_ID [--config C]
       remove every episode of one person from a dataset; needs EPISODIC_PSEUDONYM_KEY
+${KAFKA_USAGE}
 
 --config defaults to pipelines/default.yaml.`;
 
@@ -169,13 +172,10 @@ const commands: Record<string, Handler> = {
   },
 
   erase: eraseCommand,
+  ...kafkaCommands,
 };
 
-export class UsageError extends Error {}
-
-export function registerCommand(name: string, handler: Handler): void {
-  commands[name] = handler;
-}
+export { UsageError };
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

@@ -34,6 +34,10 @@ const KafkaConfig = z.strictObject({
   max_future_ms: positiveMs.default(10 * MINUTE),
   /** a partition quiet this long in wall-clock time closes its open episodes. */
   idle_close_ms: positiveMs.optional(),
+  /** how often closed episodes are written and offsets committed; shorter means smaller shards. */
+  commit_interval_ms: positiveMs.default(5000),
+  /** consumer-group session timeout: how long a silent instance keeps its partitions. */
+  session_timeout_ms: positiveMs.default(30_000),
   ssl: z
     .union([
       z.boolean(),

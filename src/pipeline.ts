@@ -88,9 +88,9 @@ export class Pipeline {
     return { ...this.counts, ...this.sessionizer.counters };
   }
 
-  /** Smallest source offset that open state still needs; Infinity when nothing is open. */
-  retainedOffset(): number {
-    return this.sessionizer.retainedOffset();
+  /** Where a consumer resuming from scratch starts reading to rebuild what is open (see Sessionizer.resumeOffset). */
+  resumeOffset(): number {
+    return this.sessionizer.resumeOffset();
   }
 
   get openDevices(): number {

@@ -179,17 +179,18 @@ test.serial('run until idle on a 3-partition topic writes the episodes replay wr
 test.serial('an instance stopped with SIGTERM mid-stream hands over: the group writes every episode once', async (t) => {
   const { names, config } = setup('handover');
   await produce(config, files.first, true);
-  // A follows the topic until it is stopped; B ends once the whole topic is done
+  // A follows the topic until it is stopped, B ends once the whole topic is done; B joins only
+  // when all of the input is in, or it would take a pause in producing for the end of the stream
   const a = follow(config);
-  await a.waitFor(/assigned partitions \[\d/);
+  await a.waitFor(/committed/);
+  await produce(config, files.second, false);
   const b = run(config);
   await b.waitFor(/assigned partitions \[\d/);
-  // both own partitions, and A has committed since it gave some to B
+  // both own partitions, and A has committed since it gave some to B: A is stopped with open episodes
   await a.waitFor((stderr) => {
     const split = stderr.lastIndexOf('assigned partitions');
     return /^assigned partitions \[\d(, \d)?\]/.test(stderr.slice(split)) && stderr.indexOf('committed', split) > 0;
   });
-  await produce(config, files.second, false);
   a.process.kill('SIGTERM');
   t.is(await a.exit, 0, a.stderr());
   await succeeds(b);

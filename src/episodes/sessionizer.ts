@@ -36,7 +36,7 @@ const PENDING_COMPACT_SLOTS = 1024;
 
 interface OpenEpisode<Body> {
   id: string;
-  /** smallest source offset of the episode's events and of the context carried into it. */
+  /** smallest source offset of the episode's own events. */
   firstOffset: number;
   continues: string | null;
   startTs: number;
@@ -64,7 +64,6 @@ class DeviceStream<GateState, Body> {
   lastArrival = 0;
   open: OpenEpisode<Body> | null = null;
   lastFocus: InputEvent | null = null;
-  lastFocusOffset = Infinity;
   lastFrame: InputEvent | null = null;
   lastClosedId: string | null = null;
   lastClosedReason: EndReason | null = null;
@@ -185,18 +184,18 @@ export class Sessionizer<GateState, Body> {
   }
 
   /**
-   * The smallest source offset still needed to rebuild what is open: pending events, open
-   * episodes and the window context they carry. A consumer must not commit past it.
-   * Infinity when nothing is open.
+   * Where a consumer resuming from scratch must start reading so that every open episode is
+   * rebuilt under the same id and no closed episode is formed again: the smallest offset of an
+   * open episode's own events and of the events still pending. The window context carried into an
+   * episode from before that point is not rebuilt (the episode then starts without it). Infinity
+   * when nothing is open.
    */
-  retainedOffset(): number {
+  resumeOffset(): number {
     let min = Infinity;
     for (const device of this.devices.values()) {
-      if (device.open === null && device.pending.length === 0) continue;
       if (device.open !== null && device.open.firstOffset < min) min = device.open.firstOffset;
       const offsets = device.pendingOffsets;
       for (let i = device.pendingHead; i < offsets.length; i++) if (offsets[i] < min) min = offsets[i];
-      if (device.lastFocusOffset < min) min = device.lastFocusOffset;
     }
     return min;
   }
@@ -234,7 +233,6 @@ export class Sessionizer<GateState, Body> {
       if (result.reason !== 'pause') {
         // context and frames from before a sensitive window or an exemption are not carried over it
         device.lastFocus = null;
-        device.lastFocusOffset = Infinity;
         device.lastFrame = null;
       }
       return;
@@ -257,10 +255,7 @@ export class Sessionizer<GateState, Body> {
         open = null;
       }
     }
-    if (type === 'focus') {
-      device.lastFocus = kept;
-      device.lastFocusOffset = offset;
-    }
+    if (type === 'focus') device.lastFocus = kept;
     if (open === null) {
       if (!isActivity(type)) {
         // a frame alone does not start an episode, but may be the observation before its first action
@@ -287,7 +282,7 @@ export class Sessionizer<GateState, Body> {
     }
     const open: OpenEpisode<Body> = {
       id: this.episodeId(device.deviceId, first.ts, first.seq),
-      firstOffset: first.type === 'focus' ? offset : Math.min(offset, device.lastFocusOffset),
+      firstOffset: offset,
       continues,
       startTs: first.ts,
       lastActivityTs: first.ts,

@@ -1,11 +1,10 @@
-// `episodic run` and `episodic produce`. cli.ts calls registerKafkaCommands() once its own command
-// table exists (this module imports cli.ts too, so registering at load time would run too early).
+// `episodic run` and `episodic produce`, added to the CLI's command table by cli.ts.
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { DEFAULT_CONFIG_PATH, loadConfig, type PipelineConfig } from '../config.ts';
 import { pseudonymKeyFromEnv } from '../privacy/pseudonym.ts';
-import { registerCommand, UsageError } from '../cli.ts';
-import { DEFAULT_COMMIT_INTERVAL_MS, runKafka } from './run.ts';
+import { UsageError } from '../usage-error.ts';
+import { runKafka } from './run.ts';
 import { DEFAULT_EVENT_PARTITIONS, produceFixture } from './produce.ts';
 
 export const KAFKA_USAGE = `  episodic run --config C [--out DIR] [--exit-when-idle SECONDS] [--commit-interval-ms N] [--session-timeout-ms N]
@@ -25,16 +24,8 @@ function positiveNumber(value: string | undefined, flag: string): number | undef
   return n;
 }
 
-/** Optional source.kafka keys a newer config schema may carry; read only when present. */
-function kafkaTuning(config: PipelineConfig, key: string): number | undefined {
-  const value = (config.source.kafka as Record<string, unknown>)[key];
-  return typeof value === 'number' ? value : undefined;
-}
 
-export function registerKafkaCommands(register: typeof registerCommand = registerCommand): void {
-  register('run', run);
-  register('produce', produce);
-}
+export const kafkaCommands: Record<string, (argv: string[]) => Promise<number>> = { run: (argv) => run(argv), produce: (argv) => produce(argv) };
 
 async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -59,8 +50,8 @@ async function run(argv: string[]): Promise<number> {
     pseudonymKey: pseudonymKeyFromEnv(config.privacy.pseudonym_key_env),
     exitWhenIdleMs: exitWhenIdle === undefined ? undefined : exitWhenIdle * 1000,
     commitIntervalMs:
-      positiveNumber(values['commit-interval-ms'], '--commit-interval-ms') ?? kafkaTuning(config, 'commit_interval_ms') ?? DEFAULT_COMMIT_INTERVAL_MS,
-    sessionTimeoutMs: positiveNumber(values['session-timeout-ms'], '--session-timeout-ms') ?? kafkaTuning(config, 'session_timeout_ms'),
+      positiveNumber(values['commit-interval-ms'], '--commit-interval-ms') ?? config.source.kafka.commit_interval_ms,
+    sessionTimeoutMs: positiveNumber(values['session-timeout-ms'], '--session-timeout-ms') ?? config.source.kafka.session_timeout_ms,
   });
   console.log(`stopped by:   ${summary.stopped_by === 'idle' ? 'exit-when-idle (open episodes written)' : 'signal (open episodes resume from Kafka)'}`);
   console.log(`records read: ${summary.records_in.toLocaleString('en-US')} (${summary.dead_letters} dead letters, ${summary.replay_skipped} already written)`);

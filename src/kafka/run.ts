@@ -106,17 +106,6 @@ interface ShellCounters {
   replay_skipped: number;
 }
 
-/**
- * Where a device's records must be read again from to rebuild its open episode under the same id.
- * Not `retainedOffset()`: that also holds the window focus the open episode carries in, which may
- * lie inside episodes already written, and reading from there would write them again (or a
- * fragment of one under a new id). `resumeOffset()` leaves the carried context out; until the
- * Pipeline has it, retainedOffset is the (flawed) stand-in.
- */
-function resumeOffsetOf(pipeline: Pipeline): number {
-  const withResume = pipeline as Pipeline & { resumeOffset?: () => number };
-  return withResume.resumeOffset ? withResume.resumeOffset() : pipeline.retainedOffset();
-}
 
 /** What one flush of a partition decided, to be made durable in order. */
 interface PartitionSnapshot {
@@ -186,7 +175,7 @@ class PartitionRun {
     let commit = this.next;
     const resume = new Map<string, number>();
     for (const [deviceId, device] of this.devices) {
-      const resumeAt = resumeOffsetOf(device.pipeline);
+      const resumeAt = device.pipeline.resumeOffset();
       if (resumeAt < commit) commit = resumeAt;
       const own = Number.isFinite(resumeAt) ? resumeAt : device.lastOffset + 1;
       const key = pseudonyms.of(deviceId);
