@@ -7,7 +7,7 @@
 // never a copy. Anything whose peak RSS matters runs in a child process of its own (this file with
 // `--child TASK`), so one measurement's heap never inflates the next one's figure.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,11 @@ import { Registry } from '../src/privacy/registry.ts';
 import { replay } from '../src/replay.ts';
 import { readEventFile, readRegistryFile, writeEventsAvro, writeEventsJsonl, writeRegistryJsonl } from '../src/sources/file.ts';
 import { ShardWriter } from '../src/shards/writer.ts';
+import type { EachBatchPayload } from 'kafkajs';
+import { createKafka } from '../src/kafka/client.ts';
+import { produceFixture } from '../src/kafka/produce.ts';
+import { KafkaRun, runKafka } from '../src/kafka/run.ts';
+import { ensureBroker, uniqueName } from '../test/helpers/kafka.ts';
 
 const THIS_FILE = fileURLToPath(import.meta.url);
 const REPO = resolve(THIS_FILE, '../..');
@@ -52,7 +57,7 @@ const FULL: Plan = {
     { devices: 50_000, eventsPerDevice: 100 },
   ],
   scaling: [1_000_000, 5_000_000, 20_000_000],
-  kafkaEvents: 2_000_000,
+  kafkaEvents: 1_000_000,
 };
 
 const QUICK: Plan = {
@@ -73,7 +78,17 @@ type ChildTask =
   | { kind: 'decode'; input: string }
   | { kind: 'pipeline'; input: string; registry: string }
   | { kind: 'sink'; input: string; registry: string; dir: string; targetActions: number }
-  | { kind: 'baseline' };
+  | { kind: 'baseline' }
+  | { kind: 'kafka-consume'; kafka: KafkaTarget }
+  | { kind: 'kafka-run'; kafka: KafkaTarget; out: string; idleMs: number };
+
+/** A topic the bench produced, and the high watermark of each partition that holds records. */
+interface KafkaTarget {
+  brokers: string[];
+  topics: { events: string; registry: string; dead_letter: string };
+  group: string;
+  ends: Record<string, number>;
+}
 
 interface Timed {
   events: number;
@@ -143,7 +158,167 @@ async function runChild(task: ChildTask): Promise<unknown> {
     }
     case 'sink':
       return sinkBenchmark(task.input, task.registry, task.dir, task.targetActions);
+    case 'kafka-consume':
+      return consumeOnly(task.kafka);
+    case 'kafka-run':
+      return runEpisodicOnKafka(task.kafka, task.out, task.idleMs);
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kafka: the consume-only ceiling and `episodic run`, each in a child of its own, each in a fresh
+// consumer group on the same topic. Both are timed from their first fetched batch to the moment
+// the last partition is read up to the high watermark taken after producing: joining the group
+// (and, for episodic, loading the registry) is a fixed cost, reported apart as `startup_s`.
+
+/** pipelines/kafka.yaml pointed at the bench's broker, topics and group: the config `episodic run --config` would load. */
+function kafkaBenchConfig(target: Pick<KafkaTarget, 'brokers' | 'topics' | 'group'>) {
+  const base = loadConfig(join(REPO, 'pipelines/kafka.yaml'));
+  return {
+    ...base,
+    source: { ...base.source, kafka: { ...base.source.kafka, brokers: target.brokers, group_id: target.group, topics: target.topics } },
+  };
+}
+
+/** Watches partitions reach their high watermark; `caughtUpAt` is set by the batch that completes the last one. */
+class CatchUp {
+  private readonly remaining: Map<number, number>;
+  firstBatchAt = 0;
+  caughtUpAt = 0;
+  constructor(ends: Record<string, number>) {
+    this.remaining = new Map(Object.entries(ends).map(([partition, end]) => [Number(partition), end]));
+  }
+  batchStarted(): void {
+    if (this.firstBatchAt === 0) this.firstBatchAt = performance.now();
+  }
+  /** after a batch was handled in full; true when it was the one that completed the topic. */
+  batchDone(partition: number, lastOffset: string): boolean {
+    const end = this.remaining.get(partition);
+    if (end === undefined || Number(lastOffset) + 1 < end) return false;
+    this.remaining.delete(partition);
+    if (this.remaining.size > 0) return false;
+    this.caughtUpAt = performance.now();
+    return true;
+  }
+}
+
+const KAFKA_DEADLINE_MS = 20 * 60_000;
+
+/** The ceiling: a kafkajs consumer with the product's client settings that decodes nothing and writes nothing. */
+async function consumeOnly(target: KafkaTarget) {
+  const settings = kafkaBenchConfig(target).source.kafka;
+  const consumer = createKafka(settings).consumer({
+    groupId: target.group,
+    sessionTimeout: settings.session_timeout_ms,
+    maxWaitTimeInMs: 500,
+    allowAutoTopicCreation: false,
+  });
+  const progress = new CatchUp(target.ends);
+  let messages = 0;
+  let caughtUp!: () => void;
+  const done = new Promise<void>((resolvePromise) => (caughtUp = resolvePromise));
+  const started = performance.now();
+  await consumer.connect();
+  await consumer.subscribe({ topic: target.topics.events, fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatch: async ({ batch, heartbeat }) => {
+      progress.batchStarted();
+      messages += batch.messages.length;
+      if (progress.batchDone(batch.partition, batch.lastOffset())) caughtUp();
+      await heartbeat();
+    },
+  });
+  const deadline = setTimeout(() => caughtUp(), KAFKA_DEADLINE_MS);
+  await done;
+  clearTimeout(deadline);
+  await consumer.disconnect();
+  if (progress.caughtUpAt === 0) throw new Error(`consume-only: not caught up within ${KAFKA_DEADLINE_MS / 1000} s (${messages} messages read)`);
+  const streamSeconds = (progress.caughtUpAt - progress.firstBatchAt) / 1000;
+  return {
+    events: messages,
+    startup_s: (progress.firstBatchAt - started) / 1000,
+    stream_s: streamSeconds,
+    events_per_s: messages / streamSeconds,
+    peak_rss_mib: peakRssMiB(),
+  };
+}
+
+/**
+ * Times `runKafka` as `episodic run --exit-when-idle` calls it, by wrapping three of KafkaRun's
+ * methods with clocks (the product code runs unchanged inside them): `onBatch` for the first
+ * batch and the catch-up, `checkIdle` for the end-of-input phase that closes and writes the
+ * episodes still open, `flush` for the periodic writes. The wait between catching up and that
+ * phase is exit-when-idle deciding the input is quiet: it is the only time left out.
+ */
+function clockKafkaRun(ends: Record<string, number>) {
+  type Method = (this: unknown, ...args: unknown[]) => Promise<void>;
+  const proto = KafkaRun.prototype as unknown as Record<string, Method>;
+  for (const name of ['onBatch', 'checkIdle', 'flush']) {
+    if (typeof proto[name] !== 'function') throw new Error(`bench: KafkaRun.${name} no longer exists; update clockKafkaRun in bench/run.ts`);
+  }
+  const clock = { progress: new CatchUp(ends), endPhaseStart: 0, endPhaseEnd: 0, flushes: 0, flushSeconds: 0 };
+  let flushedInCheck = false;
+  const { onBatch, checkIdle, flush } = proto;
+  proto.onBatch = async function (this: unknown, payload) {
+    clock.progress.batchStarted();
+    await onBatch.call(this, payload);
+    const { batch } = payload as EachBatchPayload;
+    clock.progress.batchDone(batch.partition, batch.lastOffset());
+  };
+  proto.checkIdle = async function (this: unknown) {
+    const start = performance.now();
+    flushedInCheck = false;
+    await checkIdle.call(this);
+    if (flushedInCheck) {
+      clock.endPhaseStart = start;
+      clock.endPhaseEnd = performance.now();
+    }
+  };
+  proto.flush = async function (this: unknown) {
+    const start = performance.now();
+    await flush.call(this);
+    flushedInCheck = true;
+    clock.flushes++;
+    clock.flushSeconds += (performance.now() - start) / 1000;
+  };
+  return clock;
+}
+
+async function runEpisodicOnKafka(target: KafkaTarget, out: string, idleMs: number) {
+  const clock = clockKafkaRun(target.ends);
+  const config = kafkaBenchConfig(target);
+  const started = performance.now();
+  // the options `episodic run --config C --out DIR --exit-when-idle S` passes
+  const summary = await runKafka({
+    config,
+    out,
+    pseudonymKey: BENCH_KEY,
+    exitWhenIdleMs: idleMs,
+    commitIntervalMs: config.source.kafka.commit_interval_ms,
+    sessionTimeoutMs: config.source.kafka.session_timeout_ms,
+  });
+  const ended = performance.now();
+  const { progress } = clock;
+  if (progress.caughtUpAt === 0 || clock.endPhaseEnd === 0) throw new Error(`episodic run stopped before the topic was done: ${JSON.stringify(summary)}`);
+  const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { shards?: { bytes: number }[] };
+  const streamSeconds = (progress.caughtUpAt - progress.firstBatchAt) / 1000;
+  const endPhaseSeconds = (clock.endPhaseEnd - clock.endPhaseStart) / 1000;
+  return {
+    events: summary.records_in,
+    summary,
+    startup_s: (progress.firstBatchAt - started) / 1000,
+    stream_s: streamSeconds,
+    idle_wait_s: (clock.endPhaseStart - progress.caughtUpAt) / 1000,
+    end_of_input_s: endPhaseSeconds,
+    shutdown_s: (ended - clock.endPhaseEnd) / 1000,
+    periodic_flushes: clock.flushes - 1,
+    flush_s: clock.flushSeconds,
+    events_per_s: summary.records_in / (streamSeconds + endPhaseSeconds),
+    streaming_events_per_s: summary.records_in / streamSeconds,
+    parquet_mib: mib((manifest.shards ?? []).reduce((n, s) => n + s.bytes, 0)),
+    peak_rss_mib: peakRssMiB(),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -484,13 +659,77 @@ async function measureScaling(plan: Plan, work: string, results: Results): Promi
   results.scaling = runs;
 }
 
-async function measureKafka(_plan: Plan, _work: string, results: Results): Promise<void> {
-  const runPath = join(REPO, 'src/kafka/run.ts');
-  const reason = existsSync(runPath)
-    ? 'not wired yet: src/kafka/run.ts was still being written when this bench was'
-    : 'src/kafka/run.ts does not exist yet';
-  log(`kafka: not measured (${reason})`);
-  results.kafka = { measured: false, reason };
+const KAFKA_PARTITIONS = 4;
+/** exit-when-idle for the episodic run: its wait is left out of the timing, so it only needs to outlast a pause between fetches. */
+const KAFKA_IDLE_MS = 1_000;
+
+async function measureKafka(plan: Plan, work: string, results: Results): Promise<void> {
+  log(`kafka: ${plan.kafkaEvents.toLocaleString('en-US')} events on ${KAFKA_PARTITIONS} partitions`);
+  const s = await stream(work, plan.kafkaEvents, plan.throughputDevices);
+  const external = Boolean(process.env.KAFKA_BROKERS?.trim());
+  let started = performance.now();
+  const broker = await ensureBroker();
+  log(`  broker ${broker.brokers.join(',')} (${external ? 'KAFKA_BROKERS' : `started in ${secs(started)}`})`);
+  const topics = { events: uniqueName('bench-events'), registry: uniqueName('bench-registry'), dead_letter: uniqueName('bench-dlq') };
+  const target = (group: string, ends: Record<string, number>): KafkaTarget => ({ brokers: broker.brokers, topics, group, ends });
+  const settings = kafkaBenchConfig(target('unused', {})).source.kafka;
+  try {
+    started = performance.now();
+    const produced = await produceFixture({ settings, input: s.events, registry: s.registry, partitions: KAFKA_PARTITIONS });
+    const produceSeconds = (performance.now() - started) / 1000;
+    const ends = await highWatermarks(settings);
+    log(`  produced ${produced.events.toLocaleString('en-US')} events in ${produceSeconds.toFixed(1)} s (not timed); per partition ${Object.values(ends).join(' / ')}`);
+
+    type ConsumeOnly = Awaited<ReturnType<typeof consumeOnly>>;
+    type Episodic = Awaited<ReturnType<typeof runEpisodicOnKafka>>;
+    const ceiling = await inChild<ConsumeOnly>({ kind: 'kafka-consume', kafka: target(uniqueName('bench-ceiling'), ends) });
+    log(`  consume-only ceiling: ${rate(ceiling.events_per_s)}`);
+    const out = join(work, 'out-kafka');
+    const episodic = await inChild<Episodic>({ kind: 'kafka-run', kafka: target(uniqueName('bench-episodic'), ends), out, idleMs: KAFKA_IDLE_MS });
+    rmSync(out, { recursive: true, force: true });
+    log(`  episodic run: ${rate(episodic.events_per_s)} (reading ${episodic.stream_s.toFixed(1)} s + end of input ${episodic.end_of_input_s.toFixed(1)} s)`);
+    if (episodic.events !== ceiling.events) throw new Error(`kafka: episodic read ${episodic.events} records, the ceiling ${ceiling.events}`);
+    results.kafka = {
+      measured: true,
+      broker: external ? 'KAFKA_BROKERS' : 'scripts/kafka/start.sh',
+      input: { events: produced.events, devices: s.devices, partitions: KAFKA_PARTITIONS, per_partition: ends, produce_s: produceSeconds },
+      timing:
+        'each from its first fetched batch to the batch that reads the last partition up to its high watermark; episodic adds its ' +
+        'end-of-input phase (closing and writing the episodes still open). Left out: startup_s (connect, registry, group join) ' +
+        `and idle_wait_s (exit-when-idle ${KAFKA_IDLE_MS / 1000} s deciding the input is quiet)`,
+      consume_only: ceiling,
+      episodic,
+      events_per_s: episodic.events_per_s,
+      ratio: episodic.events_per_s / ceiling.events_per_s,
+    };
+  } finally {
+    if (external) await deleteTopics(settings, Object.values(topics));
+    await broker.stop();
+  }
+}
+
+async function highWatermarks(settings: ReturnType<typeof kafkaBenchConfig>['source']['kafka']): Promise<Record<string, number>> {
+  const admin = createKafka(settings).admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(settings.topics.events);
+    return Object.fromEntries(offsets.filter((o) => Number(o.high) > Number(o.low)).map((o) => [String(o.partition), Number(o.high)]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Someone else's broker keeps no bench topics behind (a private one is deleted with its data). */
+async function deleteTopics(settings: ReturnType<typeof kafkaBenchConfig>['source']['kafka'], topics: string[]): Promise<void> {
+  const admin = createKafka(settings).admin();
+  try {
+    await admin.connect();
+    await admin.deleteTopics({ topics });
+  } catch (error) {
+    log(`  could not delete the bench topics ${topics.join(', ')}: ${(error as Error).message}`);
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -514,7 +753,12 @@ function table(results: Results): string {
     rows.push(['sink parquet-wasm ZSTD (ours)', rate(r.sink.parquet_wasm.actions_per_s, 'actions/s')]);
     rows.push(['sink parquetjs-lite SNAPPY', rate(r.sink.parquetjs_lite.actions_per_s, 'actions/s')]);
   }
-  if (r.kafka) rows.push(['kafka end to end', r.kafka.measured ? rate(r.kafka.events_per_s) : `not measured (${r.kafka.reason})`]);
+  if (r.kafka?.measured) {
+    const e = r.kafka.episodic;
+    rows.push(['kafka end to end (episodic run)', `${rate(r.kafka.events_per_s)}  peak ${e.peak_rss_mib.toFixed(0)} MiB`]);
+    rows.push(['  reading | end of input (s)', `${e.stream_s.toFixed(1)} | ${e.end_of_input_s.toFixed(1)}  (not timed: startup ${e.startup_s.toFixed(1)}, idle wait ${e.idle_wait_s.toFixed(1)})`]);
+    rows.push(['kafka consume-only ceiling', rate(r.kafka.consume_only.events_per_s)]);
+  } else if (r.kafka) rows.push(['kafka end to end', `not measured (${r.kafka.reason})`]);
   if (r.duckdb) {
     rows.push(['duckdb batch, 1 thread', rate(r.duckdb.one_thread.events_per_s)]);
     rows.push([`duckdb batch, default (${r.duckdb.default_threads.threads} threads)`, rate(r.duckdb.default_threads.events_per_s)]);
