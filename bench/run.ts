@@ -1,7 +1,7 @@
 // The benchmark suite (issue 5): the pipeline beside its ceiling and beside what a user would pick
 // instead, measured in one run so the ratios are comparable even on a noisy, shared machine.
 //
-//   node --import tsx bench/run.ts [--quick] [--json FILE] [--only replay,sink,kafka,duckdb,memory,scaling] [--keep DIR]
+//   node --import tsx bench/run.ts [--quick] [--json FILE] [--only replay,sink,kafka,duckdb,memory,scaling] [--keep DIR] [--cpu-prof DIR]
 //
 // Every measurement calls the product's own code (replay(), Pipeline, ShardWriter, readEventFile),
 // never a copy. Anything whose peak RSS matters runs in a child process of its own (this file with
@@ -491,8 +491,12 @@ function lastJsonLine(stdout: string): unknown {
   return JSON.parse(lines[lines.length - 1]);
 }
 
+/** `--cpu-prof DIR`: every child writes a V8 CPU profile there (named by kind and pid). */
+let childProfileDir: string | undefined;
+
 async function inChild<T>(task: ChildTask): Promise<T> {
-  return lastJsonLine(await run(process.execPath, ['--import', 'tsx', THIS_FILE, '--child', JSON.stringify(task)])) as T;
+  const profile = childProfileDir ? ['--cpu-prof', '--cpu-prof-dir', childProfileDir, '--cpu-prof-name', `${task.kind}-\${pid}.cpuprofile`] : [];
+  return lastJsonLine(await run(process.execPath, [...profile, '--import', 'tsx', THIS_FILE, '--child', JSON.stringify(task)])) as T;
 }
 
 async function duckdb<T>(task: object): Promise<T> {
@@ -807,12 +811,14 @@ async function main(): Promise<void> {
       only: { type: 'string' },
       keep: { type: 'string' },
       child: { type: 'string' },
+      'cpu-prof': { type: 'string' },
     },
   });
   if (values.child !== undefined) {
     console.log(JSON.stringify(await runChild(JSON.parse(values.child) as ChildTask)));
     return;
   }
+  if (values['cpu-prof']) childProfileDir = resolve(values['cpu-prof']);
   const plan = values.quick ? QUICK : FULL;
   const only = values.only ? values.only.split(',') : Object.keys(MEASUREMENTS);
   for (const name of only) if (!(name in MEASUREMENTS)) throw new Error(`--only: unknown measurement '${name}' (${Object.keys(MEASUREMENTS).join(', ')})`);

@@ -93,6 +93,24 @@ export class Pipeline {
     return this.sessionizer.resumeOffset();
   }
 
+  /** Where a consumer resuming from scratch starts reading to rebuild the privacy gate's state (Sessionizer.stateOffset). */
+  stateOffset(): number {
+    return this.sessionizer.stateOffset();
+  }
+
+  /**
+   * Records already in written episodes, read again after a restart to rebuild the gate's state
+   * (see Sessionizer.restore). Records that do not decode were dead letters the first time.
+   */
+  restoreRecords(records: readonly SourceRecord[]): void {
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i];
+      if (record.error !== undefined) continue;
+      const decoded = decodeEvent(record.value);
+      if (decoded.ok) this.sessionizer.restore(decoded.event, record.position.offset);
+    }
+  }
+
   get openDevices(): number {
     return this.sessionizer.openDevices;
   }

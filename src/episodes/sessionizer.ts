@@ -27,6 +27,8 @@ function isActivity(type: InputEvent['type']): boolean {
   return type !== 'screen_frame' && type !== 'lock' && type !== 'unlock' && type !== 'pause' && type !== 'resume';
 }
 
+const MAX_PAUSE_MS = 30 * 60_000;
+
 function before(a: InputEvent, b: InputEvent): boolean {
   return a.ts < b.ts || (a.ts === b.ts && a.seq < b.seq);
 }
@@ -64,6 +66,15 @@ class DeviceStream<GateState, Body> {
   lastArrival = 0;
   open: OpenEpisode<Body> | null = null;
   lastFocus: InputEvent | null = null;
+  /**
+   * Offsets of the records the gate's state of this device comes from: the latest focus (which
+   * window, EU-linked or sensitive), the latest geo, and a pause still running. A consumer that
+   * resumes must read from there, or the gate would judge the next events without them.
+   */
+  focusOffset = Infinity;
+  geoOffset = Infinity;
+  pauseOffset = Infinity;
+  pauseUntil = -Infinity;
   lastFrame: InputEvent | null = null;
   lastClosedId: string | null = null;
   lastClosedReason: EndReason | null = null;
@@ -105,13 +116,7 @@ export class Sessionizer<GateState, Body> {
    */
   push(event: InputEvent, out: ClosedEpisode<Body>[], offset = 0): void {
     this.counters.events_in++;
-    let device = this.devices.get(event.device_id);
-    if (device === undefined) {
-      device = new DeviceStream(event.device_id, event.user_id, this.gate.newDeviceState());
-      this.devices.set(event.device_id, device);
-    }
-    if (event.ts > this.streamTime) this.streamTime = event.ts;
-    device.lastArrival = this.streamTime;
+    const device = this.deviceOf(event);
 
     const last = device.lastFinalized;
     if (last !== null && !before(last, event)) {
@@ -184,6 +189,75 @@ export class Sessionizer<GateState, Body> {
   }
 
   /**
+   * Where a consumer resuming from scratch must start reading so that the privacy gate's state is
+   * rebuilt: the focus and geo records of devices with something open or a pause still running
+   * (at most 30 minutes), and that pause. Records between this and `resumeOffset` go through `restore`. Infinity
+   * when nothing is needed.
+   */
+  stateOffset(): number {
+    let min = Infinity;
+    for (const device of this.devices.values()) {
+      const paused = device.pauseUntil > this.streamTime;
+      if (paused || device.open !== null || device.pendingHead < device.pending.length) {
+        if (device.focusOffset < min) min = device.focusOffset;
+        if (device.geoOffset < min) min = device.geoOffset;
+        if (paused && device.pauseOffset < min) min = device.pauseOffset;
+      }
+    }
+    return min;
+  }
+
+  /**
+   * A record that an earlier run already placed in written episodes, read again after a restart
+   * only to rebuild what it left behind: the gate's view of the device (window, geo, pause), the
+   * window carried into the next episode, and the point past which events are late. It forms no
+   * episode.
+   */
+  restore(event: InputEvent, offset: number): void {
+    const device = this.deviceOf(event);
+    this.trackGateState(device, event, offset);
+    const result = this.gate.admit(event, device.gateState);
+    if (result.verdict === 'keep') {
+      if (result.event.type === 'focus') device.lastFocus = result.event;
+      else if (result.event.type === 'screen_frame') device.lastFrame = result.event;
+    } else if (result.verdict === 'boundary' && result.reason !== 'pause') {
+      device.lastFocus = null;
+      device.lastFrame = null;
+    }
+    if (device.lastFinalized === null || before(device.lastFinalized, event)) device.lastFinalized = event;
+    if (event.ts > device.maxTs) device.maxTs = event.ts;
+  }
+
+  private deviceOf(event: InputEvent): DeviceStream<GateState, Body> {
+    let device = this.devices.get(event.device_id);
+    if (device === undefined) {
+      device = new DeviceStream(event.device_id, event.user_id, this.gate.newDeviceState());
+      this.devices.set(event.device_id, device);
+    }
+    if (event.ts > this.streamTime) this.streamTime = event.ts;
+    device.lastArrival = this.streamTime;
+    return device;
+  }
+
+  private trackGateState(device: DeviceStream<GateState, Body>, event: InputEvent, offset: number): void {
+    const type = event.type;
+    if (type === 'focus') device.focusOffset = offset;
+    if (event.geo !== undefined) device.geoOffset = offset;
+    if (type === 'pause') {
+      // the contract caps a pause at 30 minutes; the gate may cap it shorter
+      const requested = event.duration_ms;
+      const length = typeof requested === 'number' && requested > 0 ? Math.min(requested, MAX_PAUSE_MS) : MAX_PAUSE_MS;
+      if (event.ts + length > device.pauseUntil) {
+        device.pauseUntil = event.ts + length;
+        device.pauseOffset = offset;
+      }
+    } else if (type === 'resume') {
+      device.pauseUntil = -Infinity;
+      device.pauseOffset = Infinity;
+    }
+  }
+
+  /**
    * Where a consumer resuming from scratch must start reading so that every open episode is
    * rebuilt under the same id and no closed episode is formed again: the smallest offset of an
    * open episode's own events and of the events still pending. The window context carried into an
@@ -226,6 +300,7 @@ export class Sessionizer<GateState, Body> {
 
   /** One event of one device, in (ts, seq) order. */
   private process(device: DeviceStream<GateState, Body>, event: InputEvent, offset: number, out: ClosedEpisode<Body>[]): void {
+    this.trackGateState(device, event, offset);
     const result = this.gate.admit(event, device.gateState);
     if (result.verdict === 'drop') return;
     if (result.verdict === 'boundary') {

@@ -9,7 +9,8 @@
 //   rebuilt from all parts, and only then is the offset committed.
 // - Whoever resumes a partition (restart, rebalance, another instance) reads the newest part of it:
 //   records of a device below its resume point are in written episodes (or in episodes too short
-//   to keep), so they are skipped and no episode is written twice or cut into a fragment; dead
+//   to keep), so they only rebuild the privacy gate's state (the commit never passes the focus,
+//   geo and running pause the gate needs) and no episode is written twice or cut into a fragment; dead
 //   letters below the part's offset were already sent. Episode ids are deterministic, so what is
 //   replayed gets the id it had.
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -177,6 +178,9 @@ class PartitionRun {
     for (const [deviceId, device] of this.devices) {
       const resumeAt = device.pipeline.resumeOffset();
       if (resumeAt < commit) commit = resumeAt;
+      // the gate's state (window, geo, a running pause) must be rebuilt from its own records too
+      const stateAt = device.pipeline.stateOffset();
+      if (stateAt < commit) commit = stateAt;
       const own = Number.isFinite(resumeAt) ? resumeAt : device.lastOffset + 1;
       const key = pseudonyms.of(deviceId);
       resume.set(key, Math.max(own, this.inheritedResume(key)));
@@ -396,10 +400,7 @@ export class KafkaRun {
       return;
     }
     const deviceId = typeof event.device_id === 'string' ? event.device_id : '';
-    if (offset < run.handledBefore && offset < run.inheritedResume(this.pseudonyms.of(deviceId))) {
-      run.counters.replay_skipped++;
-      return;
-    }
+    const alreadyWritten = offset < run.handledBefore && offset < run.inheritedResume(this.pseudonyms.of(deviceId));
     const brokerTs = Number(message.timestamp);
     if (typeof event.ts === 'number' && event.ts - brokerTs > this.maxFutureMs) {
       this.deadLetter(
@@ -431,7 +432,13 @@ export class KafkaRun {
     if (typeof event.ts === 'number' && event.ts > device.maxTs) device.maxTs = event.ts;
     const one = this.one;
     one[0] = new KafkaRecord(event, new KafkaPosition(run.topic, run.partition, offset, message));
-    device.pipeline.pushRecords(one);
+    if (alreadyWritten) {
+      // in episodes an earlier writer wrote: read only to rebuild the privacy gate's view of the device
+      run.counters.replay_skipped++;
+      device.pipeline.restoreRecords(one);
+    } else {
+      device.pipeline.pushRecords(one);
+    }
   }
 
   private pipelineDeadLetter(run: PartitionRun, letter: DeadLetter): void {
