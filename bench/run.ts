@@ -24,7 +24,7 @@ import { ShardWriter } from '../src/shards/writer.ts';
 import type { EachBatchPayload } from 'kafkajs';
 import { createKafka } from '../src/kafka/client.ts';
 import { produceFixture } from '../src/kafka/produce.ts';
-import { KafkaRun, runKafka } from '../src/kafka/run.ts';
+import { KafkaRun } from '../src/kafka/run.ts';
 import { ensureBroker, uniqueName } from '../test/helpers/kafka.ts';
 
 const THIS_FILE = fileURLToPath(import.meta.url);
@@ -285,12 +285,16 @@ function clockKafkaRun(ends: Record<string, number>) {
   return clock;
 }
 
+/** After its end-of-input phase the run should stop by itself within a few idle checks; if not, the bench stops it. */
+const KAFKA_EXIT_GRACE_MS = 15_000;
+
 async function runEpisodicOnKafka(target: KafkaTarget, out: string, idleMs: number) {
   const clock = clockKafkaRun(target.ends);
   const config = kafkaBenchConfig(target);
   const started = performance.now();
-  // the options `episodic run --config C --out DIR --exit-when-idle S` passes
-  const summary = await runKafka({
+  // what runKafka does for `episodic run --config C --out DIR --exit-when-idle S` (the same options),
+  // minus its signal handlers, plus a watchdog: a run that never stops must not hang the bench
+  const run = new KafkaRun({
     config,
     out,
     pseudonymKey: BENCH_KEY,
@@ -298,6 +302,22 @@ async function runEpisodicOnKafka(target: KafkaTarget, out: string, idleMs: numb
     commitIntervalMs: config.source.kafka.commit_interval_ms,
     sessionTimeoutMs: config.source.kafka.session_timeout_ms,
   });
+  try {
+    await run.start();
+  } catch (error) {
+    await run.close();
+    throw error;
+  }
+  let stoppedByBench: string | undefined;
+  const watchdog = setInterval(() => {
+    const now = performance.now();
+    if (clock.endPhaseEnd > 0 && now - clock.endPhaseEnd > KAFKA_EXIT_GRACE_MS) stoppedByBench = `still running ${KAFKA_EXIT_GRACE_MS / 1000} s after writing the end of input`;
+    else if (now - started > KAFKA_DEADLINE_MS) stoppedByBench = `still running after ${KAFKA_DEADLINE_MS / 1000} s`;
+    else return;
+    clearInterval(watchdog);
+    void run.stop();
+  }, 250);
+  const summary = await run.done.finally(() => clearInterval(watchdog));
   const ended = performance.now();
   const { progress } = clock;
   if (progress.caughtUpAt === 0 || clock.endPhaseEnd === 0) throw new Error(`episodic run stopped before the topic was done: ${JSON.stringify(summary)}`);
@@ -307,10 +327,13 @@ async function runEpisodicOnKafka(target: KafkaTarget, out: string, idleMs: numb
   return {
     events: summary.records_in,
     summary,
+    /** set when the run did not stop by itself (exit-when-idle) and the bench stopped it. */
+    stopped_by_bench: stoppedByBench ?? null,
     startup_s: (progress.firstBatchAt - started) / 1000,
     stream_s: streamSeconds,
     idle_wait_s: (clock.endPhaseStart - progress.caughtUpAt) / 1000,
     end_of_input_s: endPhaseSeconds,
+    /** from the end-of-input phase to the run's return: the last idle checks, leaving the group, disconnecting (not timed). */
     shutdown_s: (ended - clock.endPhaseEnd) / 1000,
     periodic_flushes: clock.flushes - 1,
     flush_s: clock.flushSeconds,
@@ -491,11 +514,11 @@ function lastJsonLine(stdout: string): unknown {
   return JSON.parse(lines[lines.length - 1]);
 }
 
-/** `--cpu-prof DIR`: every child writes a V8 CPU profile there (named by kind and pid). */
+/** `--cpu-prof DIR`: every child writes a V8 CPU profile there, named by its task. */
 let childProfileDir: string | undefined;
 
 async function inChild<T>(task: ChildTask): Promise<T> {
-  const profile = childProfileDir ? ['--cpu-prof', '--cpu-prof-dir', childProfileDir, '--cpu-prof-name', `${task.kind}-\${pid}.cpuprofile`] : [];
+  const profile = childProfileDir ? ['--cpu-prof', '--cpu-prof-dir', childProfileDir, '--cpu-prof-name', `${task.kind}-${Date.now()}.cpuprofile`] : [];
   return lastJsonLine(await run(process.execPath, [...profile, '--import', 'tsx', THIS_FILE, '--child', JSON.stringify(task)])) as T;
 }
 
@@ -671,6 +694,9 @@ async function measureKafka(plan: Plan, work: string, results: Results): Promise
   log(`kafka: ${plan.kafkaEvents.toLocaleString('en-US')} events on ${KAFKA_PARTITIONS} partitions`);
   const s = await stream(work, plan.kafkaEvents, plan.throughputDevices);
   const external = Boolean(process.env.KAFKA_BROKERS?.trim());
+  // an interrupted bench still stops its broker: the helper does so on 'exit', which a signal skips
+  const onSignal = (signal: NodeJS.Signals) => process.exit(signal === 'SIGINT' ? 130 : 143);
+  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
   let started = performance.now();
   const broker = await ensureBroker();
   log(`  broker ${broker.brokers.join(',')} (${external ? 'KAFKA_BROKERS' : `started in ${secs(started)}`})`);
@@ -692,6 +718,7 @@ async function measureKafka(plan: Plan, work: string, results: Results): Promise
     const episodic = await inChild<Episodic>({ kind: 'kafka-run', kafka: target(uniqueName('bench-episodic'), ends), out, idleMs: KAFKA_IDLE_MS });
     rmSync(out, { recursive: true, force: true });
     log(`  episodic run: ${rate(episodic.events_per_s)} (reading ${episodic.stream_s.toFixed(1)} s + end of input ${episodic.end_of_input_s.toFixed(1)} s)`);
+    if (episodic.stopped_by_bench) log(`  WARNING: episodic run did not stop by itself (${episodic.stopped_by_bench}); the bench stopped it`);
     if (episodic.events !== ceiling.events) throw new Error(`kafka: episodic read ${episodic.events} records, the ceiling ${ceiling.events}`);
     results.kafka = {
       measured: true,
@@ -709,6 +736,7 @@ async function measureKafka(plan: Plan, work: string, results: Results): Promise
   } finally {
     if (external) await deleteTopics(settings, Object.values(topics));
     await broker.stop();
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
   }
 }
 
@@ -761,6 +789,7 @@ function table(results: Results): string {
     const e = r.kafka.episodic;
     rows.push(['kafka end to end (episodic run)', `${rate(r.kafka.events_per_s)}  peak ${e.peak_rss_mib.toFixed(0)} MiB`]);
     rows.push(['  reading | end of input (s)', `${e.stream_s.toFixed(1)} | ${e.end_of_input_s.toFixed(1)}  (not timed: startup ${e.startup_s.toFixed(1)}, idle wait ${e.idle_wait_s.toFixed(1)})`]);
+    if (e.stopped_by_bench) rows.push(['  did not stop by itself', e.stopped_by_bench]);
     rows.push(['kafka consume-only ceiling', rate(r.kafka.consume_only.events_per_s)]);
   } else if (r.kafka) rows.push(['kafka end to end', `not measured (${r.kafka.reason})`]);
   if (r.duckdb) {
@@ -790,8 +819,18 @@ function ratios(results: Results): Record<string, number | null> {
     'replay / duckdb default threads': replayEps && r.duckdb ? replayEps / r.duckdb.default_threads.events_per_s : null,
     'replay / decode-only ceiling': replayEps ? replayEps / r.replay.decode_only.events_per_s : null,
     'kafka / consume-only ceiling': r.kafka?.measured ? r.kafka.ratio : null,
+    'kafka / replay of the same events': r.kafka?.measured ? kafkaToReplay(r) : null,
     'scaling: throughput largest / smallest stream': r.scaling ? r.scaling[r.scaling.length - 1].events_per_s / r.scaling[0].events_per_s : null,
   };
+}
+
+/** The same generated stream through replay (a file) in this run, if some measurement replayed it: what Kafka costs over a file. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function kafkaToReplay(r: Record<string, any>): number | null {
+  const events = r.kafka.input.events;
+  const replayed =
+    r.replay?.input.events === events ? r.replay.replay.events_per_s : r.scaling?.find((s: { events: number }) => s.events === events)?.events_per_s;
+  return replayed ? r.kafka.events_per_s / replayed : null;
 }
 
 const MEASUREMENTS = {

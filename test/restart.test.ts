@@ -84,15 +84,3 @@ test('a restart during a pause neither writes the paused minutes nor loses the w
     uninterrupted.map((r) => r.episode_id),
   );
 });
-
-test('a restart that resumes past every focus record drops the device until its next focus instead of guessing the window', (t) => {
-  const events = stream().filter((e) => e.type !== 'pause');
-  const rows: EpisodeRow[] = [];
-  const second = new Pipeline(config, KEY, registry(), { episode: (r) => rows.push(r), deadLetter: () => {} });
-  // as if everything before the clicks in the code window had been committed and forgotten
-  const start = events.findIndex((e) => e.x === 667);
-  second.pushRecords(records(events.slice(start), start));
-  second.end();
-  t.deepEqual(rows, []);
-  t.true(second.audit.toJSON().dropped_events.unknown_window > 0);
-});

@@ -28,6 +28,8 @@ function isActivity(type: InputEvent['type']): boolean {
 }
 
 const MAX_PAUSE_MS = 30 * 60_000;
+/** How long the gate's view of a quiet device is kept restorable; bounds how far a commit lags. */
+const GATE_STATE_HORIZON_MS = 60 * 60_000;
 
 function before(a: InputEvent, b: InputEvent): boolean {
   return a.ts < b.ts || (a.ts === b.ts && a.seq < b.seq);
@@ -155,6 +157,10 @@ export class Sessionizer<GateState, Body> {
     for (const device of this.devices.values()) {
       this.finalize(device, Infinity, out);
       if (device.open) this.close(device, 'end_of_stream', out);
+      // the input is over: nothing asks a consumer to keep records for the gate's sake any more
+      device.focusOffset = Infinity;
+      device.geoOffset = Infinity;
+      device.pauseOffset = Infinity;
     }
   }
 
@@ -190,15 +196,18 @@ export class Sessionizer<GateState, Body> {
 
   /**
    * Where a consumer resuming from scratch must start reading so that the privacy gate's state is
-   * rebuilt: the focus and geo records of devices with something open or a pause still running
-   * (at most 30 minutes), and that pause. Records between this and `resumeOffset` go through `restore`. Infinity
+   * rebuilt: the focus and geo records of devices with something open, a pause still running (at
+   * most 30 minutes) or anything sent in the last hour of stream time, and that pause. A device
+   * quiet for longer is judged from scratch after a restart: nothing of it is written until its
+   * next focus (the gate fails closed on an unknown window). Records between this and `resumeOffset` go through `restore`. Infinity
    * when nothing is needed.
    */
   stateOffset(): number {
     let min = Infinity;
     for (const device of this.devices.values()) {
       const paused = device.pauseUntil > this.streamTime;
-      if (paused || device.open !== null || device.pendingHead < device.pending.length) {
+      const recent = this.streamTime - device.lastArrival <= GATE_STATE_HORIZON_MS;
+      if (paused || recent || device.open !== null || device.pendingHead < device.pending.length) {
         if (device.focusOffset < min) min = device.focusOffset;
         if (device.geoOffset < min) min = device.geoOffset;
         if (paused && device.pauseOffset < min) min = device.pauseOffset;

@@ -10,7 +10,6 @@ export const DROP_RULES = [
   'exempt', // an exemption covers the event's time
   'paused', // inside a pause window; pause and resume events themselves too
   'sensitive_context', // the current window is a sensitive app, URL or tag
-  'unknown_window', // no readable focus event yet (stream start, a restart, an unreadable context)
 ] as const;
 export type DropRule = (typeof DROP_RULES)[number];
 

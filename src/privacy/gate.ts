@@ -16,10 +16,9 @@
 //   6. keep, stripped: see `strip`.
 //
 // Fail-closed choices:
-// - before the device's first focus event (at the start of a stream, or when a consumer resumed
-//   past it) the window is unknown and may be a sensitive one: nothing of the device is written,
-//   mouse included, until a focus says where we are. A focus event without a readable context
-//   makes the window unknown again.
+// - before the device's first focus event the window is unknown and treated as EU-linked, so
+//   keystroke content, clipboard text and frames are stripped until a focus says where we are.
+//   A focus event without a readable context makes the window unknown again.
 // - a window is EU-linked when any participant is EU, unknown to the registry or erased, when a
 //   participant list or tag list is unreadable, or when its tags meet eu_tags. The device's geo
 //   (the latest `geo` on any of its events) being EU strips content in every window; a geo that
@@ -70,7 +69,6 @@ const DROP: { readonly [R in DropRule]: GateResult } = {
   exempt: Object.freeze({ verdict: 'drop', rule: 'exempt' }),
   paused: Object.freeze({ verdict: 'drop', rule: 'paused' }),
   sensitive_context: Object.freeze({ verdict: 'drop', rule: 'sensitive_context' }),
-  unknown_window: Object.freeze({ verdict: 'drop', rule: 'unknown_window' }),
 };
 
 const BOUNDARY: { readonly [R in BoundaryReason]: GateResult } = {
@@ -150,12 +148,10 @@ export class PrivacyGate implements EventGate<DevicePrivacyState> {
     }
     if (type === 'resume' || event.ts < state.pausedUntil) return this.dropped('paused');
 
-    if (state.contextSensitive || !state.contextKnown) {
-      // An unknown window may be a sensitive one: nothing is written until a focus says where we are.
-      const rule: DropRule = state.contextSensitive ? 'sensitive_context' : 'unknown_window';
-      this.audit.drop(rule);
+    if (state.contextSensitive) {
+      this.audit.drop('sensitive_context');
       const entering = type === 'focus' && !wasSensitive;
-      return entering || state.keptSinceBoundary ? this.boundary('sensitive', state) : DROP[rule];
+      return entering || state.keptSinceBoundary ? this.boundary('sensitive', state) : DROP.sensitive_context;
     }
 
     state.keptSinceBoundary = true;
