@@ -67,6 +67,9 @@ source:
     brokers: ${JSON.stringify(broker?.brokers ?? ['127.0.0.1:9092'])}
     group_id: ${names.group}
     topics: { events: ${names.events}, registry: ${names.registry}, dead_letter: ${names.dead_letter} }
+    # the fixture's gap is 4 s: a slow machine or a rebalance may leave a device without records
+    # for longer mid-stream, and closing it by wall clock then would split an episode replay keeps whole
+    idle_close_ms: 120000
 session: ${JSON.stringify(SESSION)}
 output:
   dir: ${names.out}

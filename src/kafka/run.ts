@@ -121,6 +121,8 @@ class PartitionRun {
   readonly counters: ShellCounters = { records_in: 0, dead_letters: 0, replay_skipped: 0 };
   /** next offset after the last record handled. */
   next: number;
+  /** the partition's end as of the last fetch: while `next` is below it, records are waiting. */
+  highWatermark = -1;
   deadLetters: Message[] = [];
   /** true once exit-when-idle closed every open episode; new records clear it. */
   ended = false;
@@ -354,6 +356,7 @@ export class KafkaRun {
         run = this.openPartition(batch.topic, batch.partition, Number(batch.firstOffset()), generation);
       }
       const now = Date.now();
+      run.highWatermark = Number(batch.highWatermark);
       let last: string | undefined;
       // processMessage never awaits, so neither the consumer's state nor ours can change inside the
       // loop: one check per batch does what one per message did (kafkajs' isStale builds a key string
@@ -489,6 +492,8 @@ export class KafkaRun {
   private closeQuietDevices(now: number): void {
     const quietFor = this.config.session.inactivity_gap_ms + this.config.session.grace_ms;
     for (const run of this.partitions.values()) {
+      // records still waiting may hold the quiet device's next events: it is slow, not quiet
+      if (run.next < run.highWatermark) continue;
       for (const device of run.devices.values()) {
         if (now - device.lastWall < this.idleCloseMs || device.pipeline.openDevices === 0) continue;
         device.pipeline.closeQuietDevices(device.maxTs + Math.max(now - device.lastWall, quietFor + 1));
