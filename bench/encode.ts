@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Action, EpisodeRow } from '../src/contract/episode.ts';
+import { blankAction, type Action, type EpisodeRow } from '../src/contract/episode.ts';
 import { encodeEpisodes } from '../src/shards/columns.ts';
 import { ShardWriter } from '../src/shards/writer.ts';
 
@@ -16,26 +16,16 @@ function syntheticRow(i: number): EpisodeRow {
   for (let j = 0; j < actionsPerEpisode; j++) {
     const typing = j % 3 === 2;
     actions.push({
-      kind: typing ? 'type' : 'click',
-      t_ms: j * 700,
+      ...blankAction(typing ? 'type' : 'click', j * 700),
       duration_ms: 90,
       x: typing ? null : 100 + j,
       y: typing ? null : 200 + j,
       nx: typing ? null : 0.1,
       ny: typing ? null : 0.2,
-      x2: null,
-      y2: null,
-      nx2: null,
-      ny2: null,
-      dx: null,
-      dy: null,
       text: typing ? `hello world ${i}` : null,
-      key: null,
       key_times_ms: typing ? [0, 80, 160, 240] : null,
       path: typing ? [] : [{ x: 90, y: 190, t_ms: j * 700 - 200 }, { x: 100 + j, y: 200 + j, t_ms: j * 700 - 20 }],
-      frame_uri: null,
       context: 0,
-      redacted: null,
     });
   }
   return {

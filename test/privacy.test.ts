@@ -1,7 +1,7 @@
 import test from 'ava';
 import { parseConfig, privacySettings, type PrivacySettings } from '../src/config.ts';
 import type { InputEvent, RegistryRecord, WindowContext } from '../src/contract/events.ts';
-import type { Action, ClosedEpisode, EpisodeBuilder } from '../src/contract/episode.ts';
+import { blankAction, type Action, type ClosedEpisode, type EpisodeBuilder } from '../src/contract/episode.ts';
 
 type EpisodeEvents = ClosedEpisode<InputEvent[]>;
 /** Keeps the gated events of each episode, so tests can look for anything that leaked. */
@@ -725,8 +725,11 @@ test('property: through the sessionizer, arrival jitter within the grace period 
 
 test('an e-mail address typed in two bursts (a pause splits it into two type actions) is still scrubbed', (t) => {
   const typeAction = (text: string, t_ms: number): Action => ({
-    kind: 'type', t_ms, duration_ms: 100, x: null, y: null, nx: null, ny: null, x2: null, y2: null, nx2: null, ny2: null,
-    dx: null, dy: null, text, key: null, key_times_ms: text.split('').map((_, i) => i * 10), path: [], frame_uri: null, context: 0, redacted: null,
+    ...blankAction('type', t_ms),
+    duration_ms: 100,
+    text,
+    key_times_ms: text.split('').map((_, i) => i * 10),
+    context: 0,
   });
   const actions = [typeAction('mail jane.doe@exa', 0), typeAction('mple.com please', 2000), typeAction('thanks', 4000)];
   const audit = new PrivacyAudit();

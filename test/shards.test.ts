@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { DuckDBInstance } from '@duckdb/node-api';
-import type { Action, EpisodeRow, Split } from '../src/contract/episode.ts';
+import { blankAction, type Action, type EpisodeRow, type Split } from '../src/contract/episode.ts';
 import { encodeEpisodes } from '../src/shards/columns.ts';
 import { EPISODE_SCHEMA, SCHEMA_VERSION_KEY, describeSchema } from '../src/shards/schema.ts';
 import { ShardWriter, type ShardFormat, type ShardInfo } from '../src/shards/writer.ts';
@@ -16,29 +16,7 @@ import { writeDatasetFiles } from '../src/shards/dataset.ts';
 // ---------- fixtures ----------
 
 function action(overrides: Partial<Action>): Action {
-  return {
-    kind: 'click',
-    t_ms: 0,
-    duration_ms: 0,
-    x: null,
-    y: null,
-    nx: null,
-    ny: null,
-    x2: null,
-    y2: null,
-    nx2: null,
-    ny2: null,
-    dx: null,
-    dy: null,
-    text: null,
-    key: null,
-    key_times_ms: null,
-    path: [],
-    frame_uri: null,
-    context: -1,
-    redacted: null,
-    ...overrides,
-  };
+  return { ...blankAction('click', 0), ...overrides };
 }
 
 function episode(id: string, split: Split, overrides: Partial<EpisodeRow> = {}): EpisodeRow {

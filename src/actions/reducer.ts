@@ -31,7 +31,7 @@
 //   the gate removed has key null.
 import type { ActionSettings } from '../config.ts';
 import type { InputEvent, MouseButton, Redaction } from '../contract/events.ts';
-import type { Action, ActionKind, EpisodeBuilder, EpisodeContext, ReducedEpisode } from '../contract/episode.ts';
+import { blankAction, type Action, type ActionKind, type EpisodeBuilder, type EpisodeContext, type ReducedEpisode } from '../contract/episode.ts';
 import { PathBuffer } from './path.ts';
 import {
   COMMAND_MODIFIERS,
@@ -432,30 +432,12 @@ export class EpisodeReducer implements EpisodeBuilder<ReducedEpisode> {
 
   /** A new action at event `e`: its time, window, screen frame and redaction. */
   private newAction(kind: ActionKind, e: InputEvent): Action {
+    const action = blankAction(kind, e.ts - this.startTs);
     // the observation must hold nothing from the action's own millisecond or later
-    const frameBefore = this.frameTs < e.ts;
-    return {
-      kind,
-      t_ms: e.ts - this.startTs,
-      duration_ms: 0,
-      x: null,
-      y: null,
-      nx: null,
-      ny: null,
-      x2: null,
-      y2: null,
-      nx2: null,
-      ny2: null,
-      dx: null,
-      dy: null,
-      text: null,
-      key: null,
-      key_times_ms: null,
-      path: [],
-      frame_uri: frameBefore ? this.frameUri : this.earlierFrameUri,
-      context: this.currentContext(),
-      redacted: redactionOf(e),
-    };
+    action.frame_uri = this.frameTs < e.ts ? this.frameUri : this.earlierFrameUri;
+    action.context = this.currentContext();
+    action.redacted = redactionOf(e);
+    return action;
   }
 
   private setPoint(action: Action, x: number | null, y: number | null): void {

@@ -85,6 +85,32 @@ export interface Action {
   redacted: Redaction | null;
 }
 
+/** An action with nothing but its kind and time: the one place that lists every field. */
+export function blankAction(kind: ActionKind, t_ms: number): Action {
+  return {
+    kind,
+    t_ms,
+    duration_ms: 0,
+    x: null,
+    y: null,
+    nx: null,
+    ny: null,
+    x2: null,
+    y2: null,
+    nx2: null,
+    ny2: null,
+    dx: null,
+    dy: null,
+    text: null,
+    key: null,
+    key_times_ms: null,
+    path: [],
+    frame_uri: null,
+    context: -1,
+    redacted: null,
+  };
+}
+
 /** A window context an episode's actions happened in, as written. Participants are never written. */
 export interface EpisodeContext {
   app: string;
