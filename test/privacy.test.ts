@@ -85,6 +85,7 @@ test('a person unknown to the registry is dropped', (t) => {
 
 test('capture regions come from the settings and compare case-insensitively', (t) => {
   const { admit } = setup([], settingsWith({ capture_regions: ['us', 'ca'] }));
+  admit(focus(T0 - 1, {}, { user_id: 'u-ca' }));
   t.is(admit(ev(T0, 'mouse_move', { user_id: 'u-ca', x: 1, y: 1 })).verdict, 'keep');
 });
 
@@ -114,6 +115,7 @@ test('an exemption drops events from `from` up to `until`, ends the open episode
 
 test('an exemption with until null lasts for good', (t) => {
   const { admit } = setup([{ kind: 'exemption', user_id: 'u-us', from: T0, until: null, reason: 'other' }]);
+  admit(usChat(T0 - 2));
   t.is(admit(ev(T0 - 1, 'mouse_move', { x: 1, y: 1 })).verdict, 'keep');
   t.is(admit(ev(T0, 'mouse_move', { x: 1, y: 1 })).verdict, 'boundary');
   t.deepEqual(admit(ev(T0 + 400 * 24 * HOUR, 'mouse_move', { x: 1, y: 1 })), { verdict: 'drop', rule: 'exempt' });
@@ -123,6 +125,7 @@ test('a later exemption record with the same start replaces the earlier one (clo
   const { admit, registry } = setup([{ kind: 'exemption', user_id: 'u-us', from: T0, until: null, reason: 'power' }]);
   registry.apply({ kind: 'exemption', user_id: 'u-us', from: T0, until: T0 + MIN, reason: 'power' });
   t.is(registry.exemptionAt('u-us', T0 + MIN - 1), 'power');
+  admit(usChat(T0 + MIN - 1));
   t.is(admit(ev(T0 + MIN, 'mouse_move', { x: 1, y: 1 })).verdict, 'keep');
 });
 
@@ -291,15 +294,15 @@ test('in a US context content is kept, but participants and tags are never writt
   t.is(s.audit.strippedFields.participants, 1);
 });
 
-test('before the first focus event the window is unknown and keystroke content is stripped', (t) => {
+test('before the first focus event the window is unknown and nothing of the device is written, clicks included, until a focus', (t) => {
   const s = setup();
-  const key = keptEvent(s.admit(ev(T0, 'key_down', { key: 'KeyA', char: 'a' })));
-  t.is(key.key, undefined);
-  t.is(key.char, undefined);
-  t.is(key.redacted, 'eu_context');
-  t.is(keptEvent(s.admit(ev(T0 + 1, 'clipboard', { text: 'CANARY' }))).text, undefined);
-  s.admit(usChat(T0 + 2));
-  t.is(keptEvent(s.admit(ev(T0 + 3, 'key_down', { key: 'KeyA', char: 'a' }))).char, 'a');
+  t.deepEqual(s.admit(ev(T0, 'key_down', { key: 'KeyA', char: 'a' })), { verdict: 'drop', rule: 'unknown_window' });
+  t.deepEqual(s.admit(ev(T0 + 1, 'clipboard', { text: 'CANARY' })), { verdict: 'drop', rule: 'unknown_window' });
+  t.deepEqual(s.admit(ev(T0 + 2, 'mouse_down', { x: 10, y: 10, button: 'left' })), { verdict: 'drop', rule: 'unknown_window' });
+  t.is(s.audit.droppedEvents.unknown_window, 3);
+  t.is(keptEvent(s.admit(usChat(T0 + 3))).type, 'focus');
+  t.is(keptEvent(s.admit(ev(T0 + 4, 'key_down', { key: 'KeyA', char: 'a' }))).char, 'a');
+  t.is(keptEvent(s.admit(ev(T0 + 5, 'mouse_down', { x: 10, y: 10, button: 'left' }))).type, 'mouse_down');
 });
 
 test('AltGr and Option combinations count as typing; ctrl and meta shortcuts keep their key, also when modifiers come from held keys', (t) => {

@@ -84,3 +84,25 @@ test('a restart during a pause neither writes the paused minutes nor loses the w
     uninterrupted.map((r) => r.episode_id),
   );
 });
+
+test('an episode that changed windows resumes under the window it opened in, not only the latest one', (t) => {
+  seq = 0;
+  const events = [
+    ev(0, 'focus', { context: { app: 'code', title: 'main.ts', url: null, participants: [], tags: [] } }),
+    ...click(1 * S, 100),
+    // a coffee break: the next episode opens in the same window, carried over from before it
+    ...click(20 * 60 * S, 200),
+    ...click(20 * 60 * S + 1 * S, 210),
+    ev(20 * 60 * S + 3 * S, 'focus', { context: { app: 'chrome', title: 'docs', url: 'https://docs.example.com', participants: [], tags: [] } }),
+    ...click(20 * 60 * S + 4 * S, 220),
+    ...click(20 * 60 * S + 5 * S, 230),
+  ];
+  const uninterrupted: EpisodeRow[] = [];
+  const p = new Pipeline(config, KEY, registry(), { episode: (r) => uninterrupted.push(r), deadLetter: () => {} });
+  p.pushRecords(records(events));
+  p.end();
+  const stopAt = events.findIndex((e) => e.x === 230);
+  const restarted = run(events, stopAt);
+  t.deepEqual(uninterrupted.map((r) => r.n_actions), [1, 4], 'a focus change does not end the episode');
+  t.deepEqual(restarted, uninterrupted, 'same episode, same id, same actions and contexts');
+});

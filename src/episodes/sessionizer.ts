@@ -42,6 +42,12 @@ interface OpenEpisode<Body> {
   id: string;
   /** smallest source offset of the episode's own events. */
   firstOffset: number;
+  /**
+   * smallest offset of the records the gate's state came from when the episode opened (focus,
+   * geo, running pause). A consumer resuming at `firstOffset` rebuilds the episode, so it needs
+   * the window its first events were judged in, not only the device's latest focus.
+   */
+  stateOffsetAtOpen: number;
   continues: string | null;
   startTs: number;
   lastActivityTs: number;
@@ -197,7 +203,9 @@ export class Sessionizer<GateState, Body> {
   /**
    * Where a consumer resuming from scratch must start reading so that the privacy gate's state is
    * rebuilt: the focus and geo records of devices with something open, a pause still running (at
-   * most 30 minutes) or anything sent in the last hour of stream time, and that pause. A device
+   * most 30 minutes) or anything sent in the last hour of stream time, and that pause; for an open
+   * episode also the ones in force when it opened, since its first events are judged again on a
+   * resume and a later focus alone would leave them in an unknown window. A device
    * quiet for longer is judged from scratch after a restart: nothing of it is written until its
    * next focus (the gate fails closed on an unknown window). Records between this and `resumeOffset` go through `restore`. Infinity
    * when nothing is needed.
@@ -211,6 +219,7 @@ export class Sessionizer<GateState, Body> {
         if (device.focusOffset < min) min = device.focusOffset;
         if (device.geoOffset < min) min = device.geoOffset;
         if (paused && device.pauseOffset < min) min = device.pauseOffset;
+        if (device.open !== null && device.open.stateOffsetAtOpen < min) min = device.open.stateOffsetAtOpen;
       }
     }
     return min;
@@ -364,9 +373,12 @@ export class Sessionizer<GateState, Body> {
     if (device.lastFrame !== null && first.ts - device.lastFrame.ts <= this.settings.inactivity_gap_ms) {
       builder.add(device.lastFrame);
     }
+    let stateOffsetAtOpen = device.focusOffset < device.geoOffset ? device.focusOffset : device.geoOffset;
+    if (device.pauseUntil > first.ts && device.pauseOffset < stateOffsetAtOpen) stateOffsetAtOpen = device.pauseOffset;
     const open: OpenEpisode<Body> = {
       id: this.episodeId(device.deviceId, first.ts, first.seq),
       firstOffset: offset,
+      stateOffsetAtOpen,
       continues,
       startTs: first.ts,
       lastActivityTs: first.ts,

@@ -10,6 +10,7 @@ export const DROP_RULES = [
   'exempt', // an exemption covers the event's time
   'paused', // inside a pause window; pause and resume events themselves too
   'sensitive_context', // the current window is a sensitive app, URL or tag
+  'unknown_window', // no readable focus event yet for the device: where it types is not known
 ] as const;
 export type DropRule = (typeof DROP_RULES)[number];
 

@@ -13,12 +13,14 @@
 //   4. pause -> boundary; resume -> drop (it only ends the pause); ts inside a pause -> drop.
 //   5. sensitive window current -> drop, mouse included; a boundary when entering it or when
 //      something was kept since the last boundary.
-//   6. keep, stripped: see `strip`.
+//   6. unknown window -> drop, mouse included (counted as unknown_window); a boundary when an
+//      unreadable focus makes it unknown or when something was kept since the last boundary.
+//   7. keep, stripped: see `strip`.
 //
 // Fail-closed choices:
-// - before the device's first focus event the window is unknown and treated as EU-linked, so
-//   keystroke content, clipboard text and frames are stripped until a focus says where we are.
-//   A focus event without a readable context makes the window unknown again.
+// - before the device's first focus event the window is unknown: it may be a sensitive app, so
+//   nothing of the device is written, clicks included, until a focus says where we are. A focus
+//   event without a readable context makes the window unknown again.
 // - a window is EU-linked when any participant is EU, unknown to the registry or erased, when a
 //   participant list or tag list is unreadable, or when its tags meet eu_tags. The device's geo
 //   (the latest `geo` on any of its events) being EU strips content in every window; a geo that
@@ -69,6 +71,7 @@ const DROP: { readonly [R in DropRule]: GateResult } = {
   exempt: Object.freeze({ verdict: 'drop', rule: 'exempt' }),
   paused: Object.freeze({ verdict: 'drop', rule: 'paused' }),
   sensitive_context: Object.freeze({ verdict: 'drop', rule: 'sensitive_context' }),
+  unknown_window: Object.freeze({ verdict: 'drop', rule: 'unknown_window' }),
 };
 
 const BOUNDARY: { readonly [R in BoundaryReason]: GateResult } = {
@@ -126,6 +129,7 @@ export class PrivacyGate implements EventGate<DevicePrivacyState> {
   admit(event: InputEvent, state: DevicePrivacyState): GateResult {
     const type = event.type;
     const wasSensitive = state.contextSensitive;
+    const wasUnknown = !state.contextKnown;
     this.observe(event, state);
 
     const registry = this.registry;
@@ -152,6 +156,12 @@ export class PrivacyGate implements EventGate<DevicePrivacyState> {
       this.audit.drop('sensitive_context');
       const entering = type === 'focus' && !wasSensitive;
       return entering || state.keptSinceBoundary ? this.boundary('sensitive', state) : DROP.sensitive_context;
+    }
+
+    if (!state.contextKnown) {
+      this.audit.drop('unknown_window');
+      const entering = type === 'focus' && !wasUnknown;
+      return entering || state.keptSinceBoundary ? this.boundary('sensitive', state) : DROP.unknown_window;
     }
 
     state.keptSinceBoundary = true;
@@ -246,7 +256,7 @@ export class PrivacyGate implements EventGate<DevicePrivacyState> {
 
   /**
    * The event as it may be written. The input is never changed: what needs stripping is copied.
-   * Where typing content is stripped (EU-linked or unknown window, EU geo): `char`, the code of
+   * Where typing content is stripped (EU-linked window, EU geo): `char`, the code of
    * printable keys, clipboard `text`, `frame_uri`, and the window's title and url. Secure input:
    * `char`, printable codes and `text`, in any window. Always: a focus event's participants and
    * tags, and any `context` on a non-focus event (only focus events set the window).
