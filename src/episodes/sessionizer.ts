@@ -205,10 +205,10 @@ export class Sessionizer<GateState, Body> {
    * rebuilt: the focus and geo records of devices with something open, a pause still running (at
    * most 30 minutes) or anything sent in the last hour of stream time, and that pause; for an open
    * episode also the ones in force when it opened, since its first events are judged again on a
-   * resume and a later focus alone would leave them in an unknown window. A device
-   * quiet for longer is judged from scratch after a restart: nothing of it is written until its
-   * next focus (the gate fails closed on an unknown window). Records between this and `resumeOffset` go through `restore`. Infinity
-   * when nothing is needed.
+   * resume and a later focus alone would leave them in an unknown window. A device quiet for
+   * longer is judged from scratch after a restart: nothing of it is written until its next focus
+   * (the gate fails closed on an unknown window). Records between this and `resumeOffset` go
+   * through `restore`. Infinity when nothing is needed.
    */
   stateOffset(): number {
     let min = Infinity;
