@@ -77,8 +77,12 @@ abstract class Column {
   abstract finish(type: DataType): Data;
 }
 
-class Int32Column extends Column {
-  private values = new Int32Array(256);
+/** A column of 32-bit numbers: values in a growable typed array, nulls as zeros plus the bitmap. */
+abstract class Numeric32Column<A extends Int32Array | Float32Array> extends Column {
+  protected abstract values: A;
+
+  /** how a present value is stored (a range check, rounding). */
+  protected abstract store(value: number): number;
 
   push(value: number | null | undefined): void {
     if (this.length === this.values.length) this.values = grow32(this.values, this.length + 1);
@@ -86,13 +90,9 @@ class Int32Column extends Column {
       this.markNull();
       this.values[this.length] = 0;
     } else {
-      // also catches NaN, which an Int32Array would silently store as 0
-      if (!(value >= -2_147_483_648 && value <= 2_147_483_647)) {
-        throw new RangeError(`episode column ${this.name} holds ${value}, outside int32`);
-      }
+      const stored = this.store(value);
       this.markValid();
-      // pixel positions may arrive fractional from HiDPI agents; round rather than truncate
-      this.values[this.length] = Math.round(value);
+      this.values[this.length] = stored;
     }
     this.length++;
   }
@@ -106,27 +106,24 @@ class Int32Column extends Column {
   }
 }
 
-class Float32Column extends Column {
-  private values = new Float32Array(256);
+class Int32Column extends Numeric32Column<Int32Array> {
+  protected values = new Int32Array(256);
 
-  push(value: number | null | undefined): void {
-    if (this.length === this.values.length) this.values = grow32(this.values, this.length + 1);
-    if (value == null) {
-      this.markNull();
-      this.values[this.length] = 0;
-    } else {
-      this.markValid();
-      this.values[this.length] = value;
+  protected store(value: number): number {
+    // also catches NaN, which an Int32Array would silently store as 0
+    if (!(value >= -2_147_483_648 && value <= 2_147_483_647)) {
+      throw new RangeError(`episode column ${this.name} holds ${value}, outside int32`);
     }
-    this.length++;
+    // pixel positions may arrive fractional from HiDPI agents; round rather than truncate
+    return Math.round(value);
   }
+}
 
-  bytes(): number {
-    return this.length * 4;
-  }
+class Float32Column extends Numeric32Column<Float32Array> {
+  protected values = new Float32Array(256);
 
-  finish(type: DataType): Data {
-    return makeData({ type, length: this.length, ...this.nullProps(), data: this.values.subarray(0, this.length) } as never);
+  protected store(value: number): number {
+    return value;
   }
 }
 
