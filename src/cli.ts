@@ -175,7 +175,6 @@ const commands: Record<string, Handler> = {
   ...kafkaCommands,
 };
 
-export { UsageError };
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

@@ -1,6 +1,6 @@
 // Replay: the imperative shell around the pipeline for a recorded stream in a file.
 // Reads the registry and the events, feeds the pipeline, writes shards, the manifest and the card.
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, openSync, writeSync, closeSync, fsyncSync } from 'node:fs';
+import { mkdirSync, rmSync, openSync, writeSync, closeSync, fsyncSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { configHash, type PipelineConfig } from './config.ts';
 import type { DeadLetter } from './contract/events.ts';
@@ -8,7 +8,7 @@ import { Pipeline, type PipelineCounters } from './pipeline.ts';
 import { Registry } from './privacy/registry.ts';
 import { readEventFile, readRegistryFile } from './sources/file.ts';
 import { ShardWriter } from './shards/writer.ts';
-import { writeDatasetFiles } from './shards/dataset.ts';
+import { existingDatasetEntries, writeDatasetFiles } from './shards/dataset.ts';
 
 export interface ReplayOptions {
   config: PipelineConfig;
@@ -38,15 +38,9 @@ export function defaultDeadLetterPath(out: string): string {
  * any other non-empty directory is refused, so a typo in --out never wipes someone's files.
  */
 export function prepareOutputDir(out: string): void {
-  if (existsSync(out)) {
-    if (!statSync(out).isDirectory()) throw new Error(`--out ${out} exists and is not a directory`);
-    const entries = readdirSync(out);
-    if (entries.length > 0) {
-      if (!entries.includes('manifest.json')) {
-        throw new Error(`--out ${out} is not empty and holds no episodic dataset (no manifest.json); refusing to write into it`);
-      }
-      for (const name of ['data', 'manifest.json', 'README.md']) rmSync(join(out, name), { recursive: true, force: true });
-    }
+  const entries = existingDatasetEntries(out, ['manifest.json']);
+  if (entries.length > 0) {
+    for (const name of ['data', 'manifest.json', 'README.md']) rmSync(join(out, name), { recursive: true, force: true });
   }
   mkdirSync(out, { recursive: true });
 }

@@ -23,6 +23,7 @@ import { Pseudonymizer } from '../privacy/pseudonym.ts';
 import { Registry } from '../privacy/registry.ts';
 import { ShardWriter, type ShardInfo } from '../shards/writer.ts';
 import { ensureDir } from '../shards/atomic.ts';
+import { existingDatasetEntries } from '../shards/dataset.ts';
 import type { Counts } from '../shards/manifest.ts';
 import { createKafka } from './client.ts';
 import { RegistryFollower } from './registry.ts';
@@ -646,15 +647,9 @@ export class KafkaRun {
  * non-empty dir that holds no episodic dataset is refused, so a typo in --out never mixes files.
  */
 export function prepareDatasetDir(out: string): void {
-  if (existsSync(out)) {
-    if (!statSync(out).isDirectory()) throw new Error(`--out ${out} exists and is not a directory`);
-    const entries = readdirSync(out);
-    if (entries.length > 0 && !entries.includes(PARTS_DIR) && !entries.includes('manifest.json')) {
-      throw new Error(`--out ${out} is not empty and holds no episodic dataset; refusing to write into it`);
-    }
-    if (entries.includes('manifest.json') && !entries.includes(PARTS_DIR)) {
-      throw new Error(`--out ${out} holds a dataset written by replay; a Kafka run needs a dataset dir of its own`);
-    }
+  const entries = existingDatasetEntries(out, [PARTS_DIR, 'manifest.json']);
+  if (entries.includes('manifest.json') && !entries.includes(PARTS_DIR)) {
+    throw new Error(`--out ${out} holds a dataset written by replay; a Kafka run needs a dataset dir of its own`);
   }
   ensureDir(out);
 }
