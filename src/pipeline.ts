@@ -7,7 +7,7 @@ import type { PipelineConfig } from './config.ts';
 import { privacySettings } from './config.ts';
 import type { DeadLetter, InputEvent, SourceRecord } from './contract/events.ts';
 import type { ClosedEpisode, EpisodeRow, ReducedEpisode, Split } from './contract/episode.ts';
-import { decodeEvent } from './contract/decode.ts';
+import { checkEventValues, decodeEvent } from './contract/decode.ts';
 import { Sessionizer } from './episodes/sessionizer.ts';
 import { EpisodeReducer } from './actions/reducer.ts';
 import { PrivacyAudit } from './privacy/audit.ts';
@@ -42,6 +42,14 @@ export function splitFor(userPseudonym: string, splits: PipelineConfig['output']
   if (bucket < splits.train) return 'train';
   if (bucket < splits.train + splits.validation) return 'validation';
   return 'test';
+}
+
+/** The decode stage: a record's event checked against the contract, or the reason it is not one. */
+function checkedEvent(record: SourceRecord): InputEvent | string {
+  const typed = record.event;
+  if (typed !== undefined) return checkEventValues(typed) ?? typed;
+  const decoded = decodeEvent(record.value);
+  return decoded.ok ? decoded.event : decoded.reason;
 }
 
 function utcDay(ts: number): string {
@@ -106,8 +114,8 @@ export class Pipeline {
     for (let i = 0; i < records.length; i++) {
       const record = records[i];
       if (record.error !== undefined) continue;
-      const decoded = decodeEvent(record.value);
-      if (decoded.ok) this.sessionizer.restore(decoded.event, record.position.offset);
+      const event = checkedEvent(record);
+      if (typeof event !== 'string') this.sessionizer.restore(event, record.offset);
     }
   }
 
@@ -124,12 +132,12 @@ export class Pipeline {
         this.deadLetter(record.error, record);
         continue;
       }
-      const decoded = decodeEvent(record.value);
-      if (!decoded.ok) {
-        this.deadLetter(decoded.reason, record);
+      const event = checkedEvent(record);
+      if (typeof event === 'string') {
+        this.deadLetter(event, record);
         continue;
       }
-      this.sessionizer.push(decoded.event, this.closed, record.position.offset);
+      this.sessionizer.push(event, this.closed, record.offset);
     }
     this.drainClosed();
   }

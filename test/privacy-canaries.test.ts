@@ -212,6 +212,7 @@ test('property: whatever the order within the grace period and the batch boundar
   const records: SourceRecord[] = eventLines.map((raw, i) => ({
     value: JSON.parse(raw),
     position: { source: 'events.jsonl', offset: i + 1 },
+    offset: i + 1,
     raw,
   }));
   const baseline = runPipeline(records, () => records.length);

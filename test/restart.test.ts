@@ -49,7 +49,7 @@ function stream(): InputEvent[] {
 }
 
 function records(events: InputEvent[], from = 0): SourceRecord[] {
-  return events.map((value, i) => ({ value, position: { source: 't', offset: from + i }, raw: '' })).slice(0);
+  return events.map((value, i) => ({ value, position: { source: 't', offset: from + i }, offset: from + i, raw: '' })).slice(0);
 }
 
 function run(events: InputEvent[], stopAt: number): EpisodeRow[] {

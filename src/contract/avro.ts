@@ -1,9 +1,9 @@
 // The Avro form of the contract (schemas/*.avsc): what the capture agents put on Kafka and what
-// recordings are archived as. Decoding gives exactly the shape JSON.parse gives for the same event,
-// nulls left out, so everything after the source is blind to the encoding.
+// recordings are archived as. Decoding gives the event `decodeEvent` gives for the same JSON (the
+// `newInputEvent` shape, nulls as undefined), so everything after the source is blind to the encoding.
 import { readFileSync } from 'node:fs';
 import avro from 'avsc';
-import { EVENT_TYPES, MODIFIERS, MOUSE_BUTTONS } from './events.ts';
+import { EVENT_TYPES, MODIFIERS, MOUSE_BUTTONS, newInputEvent } from './events.ts';
 import type { InputEvent, Modifier, RegistryRecord, Screen, WindowContext } from './events.ts';
 
 type AvroType = avro.Type;
@@ -131,16 +131,9 @@ function screenFromAvro(s: any): Screen {
   return { width: s.width, height: s.height, scale: s.scale };
 }
 
-/** An avsc-decoded InputEvent (reader schema) as the contract object. */
+/** An avsc-decoded InputEvent (reader schema) as the contract object (the `newInputEvent` shape). */
 export function eventFromAvro(r: any): InputEvent {
-  const e: InputEvent = {
-    event_id: r.event_id,
-    device_id: r.device_id,
-    user_id: r.user_id,
-    seq: r.seq,
-    ts: r.ts,
-    type: r.type,
-  };
+  const e = newInputEvent(r.event_id, r.device_id, r.user_id, r.seq, r.ts, r.type);
   if (r.x !== null) e.x = r.x;
   if (r.y !== null) e.y = r.y;
   if (r.button !== null) e.button = r.button;
@@ -221,9 +214,8 @@ export function registryToAvro(r: RegistryRecord): Record<string, unknown> {
 
 // ---------------------------------------------------------------------------------------------
 // Hot path: reading events written with exactly our schema straight into contract objects.
-// avsc would build a record instance per event that then has to be copied into a plain object, and
-// it decodes every string in native code; here an event is one object, and short ASCII strings
-// (ids, key codes) are built in JS, which is several times cheaper than a call into native code.
+// avsc would build a record instance per event that then has to be copied into a plain object;
+// here an event is one object of the one shape, and the strings that repeat are interned.
 // Any other writer schema goes through avsc and its resolver.
 
 /** Canonical-form fingerprint of the schema the reader below was written for. */
@@ -260,26 +252,50 @@ function readLong(b: Buffer): number {
   return f % 2 === 0 ? f / 2 : -(f + 1) / 2;
 }
 
-const SHORT_STRING_BYTES = 16;
-
-// Buffer's own decoder without the argument checks of `toString` (present on every Node Buffer, untyped).
+// Buffer's own decoders without the argument checks of `toString` (present on every Node Buffer, untyped).
 const utf8Slice = (Buffer.prototype as unknown as { utf8Slice(this: Buffer, start: number, end: number): string }).utf8Slice;
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Buffer, start: number, end: number): string }).latin1Slice;
 
+/** Reads a string that is new almost every time (event ids, text): decoded straight from the bytes. */
 function readString(b: Buffer): string {
   const len = readLong(b);
   const start = at;
   at += len;
   if (len < 0 || at > b.length) throw new Error('invalid or truncated string');
-  if (len <= SHORT_STRING_BYTES) {
-    let s = '';
-    for (let i = start; i < at; i++) {
-      const c = b[i];
-      if (c >= 0x80) return utf8Slice.call(b, start, at);
-      s += String.fromCharCode(c);
-    }
-    return s;
-  }
   return utf8Slice.call(b, start, at);
+}
+
+// Strings that repeat (device and user ids, key codes, typed characters, app names, regions) are
+// interned: the bytes are hashed while they are checked for ASCII and compared against the string
+// last seen in that hash slot. A hit allocates nothing, and the string it returns already carries
+// its hash, so the Map lookups of the stages downstream (devices, registry) do not compute it again.
+const INTERN_MAX_BYTES = 48;
+const INTERN_SLOTS = 8192;
+const interned: (string | undefined)[] = new Array<string | undefined>(INTERN_SLOTS).fill(undefined);
+
+function readRepeatedString(b: Buffer): string {
+  const len = readLong(b);
+  const start = at;
+  const end = start + len;
+  at = end;
+  if (len < 0 || end > b.length) throw new Error('invalid or truncated string');
+  if (len > INTERN_MAX_BYTES) return utf8Slice.call(b, start, end);
+  let hash = 0x811c9dc5 ^ len;
+  for (let i = start; i < end; i++) {
+    const c = b[i];
+    if (c >= 0x80) return utf8Slice.call(b, start, end);
+    hash = Math.imul(hash ^ c, 0x01000193);
+  }
+  const slot = (hash >>> 0) & (INTERN_SLOTS - 1);
+  const known = interned[slot];
+  if (known !== undefined && known.length === len) {
+    let i = 0;
+    while (i < len && known.charCodeAt(i) === b[start + i]) i++;
+    if (i === len) return known;
+  }
+  const fresh = latin1Slice.call(b, start, end);
+  interned[slot] = fresh;
+  return fresh;
 }
 
 function readDouble(b: Buffer): number {
@@ -316,27 +332,27 @@ function blockCount(b: Buffer): number {
 
 function readStringArray(b: Buffer): string[] {
   const out: string[] = [];
-  for (let n = blockCount(b); n !== 0; n = blockCount(b)) for (let i = 0; i < n; i++) out.push(readString(b));
+  for (let n = blockCount(b); n !== 0; n = blockCount(b)) for (let i = 0; i < n; i++) out.push(readRepeatedString(b));
   return out;
 }
 
 function readEventFast(b: Buffer, cursor: AvroCursor): InputEvent {
   at = cursor.pos;
-  const e: InputEvent = {
-    event_id: readString(b),
-    device_id: readString(b),
-    user_id: readString(b),
-    seq: readLong(b),
-    ts: readLong(b),
-    type: symbol(EVENT_TYPES, b, 'event type'),
-  };
+  const e = newInputEvent(
+    readString(b),
+    readRepeatedString(b),
+    readRepeatedString(b),
+    readLong(b),
+    readLong(b),
+    symbol(EVENT_TYPES, b, 'event type'),
+  );
   if (present(b)) e.x = readDouble(b);
   if (present(b)) e.y = readDouble(b);
   if (present(b)) e.button = symbol(MOUSE_BUTTONS, b, 'button');
   if (present(b)) e.dx = readDouble(b);
   if (present(b)) e.dy = readDouble(b);
-  if (present(b)) e.key = readString(b);
-  if (present(b)) e.char = readString(b);
+  if (present(b)) e.key = readRepeatedString(b);
+  if (present(b)) e.char = readRepeatedString(b);
   if (present(b)) {
     const modifiers: Modifier[] = [];
     for (let n = blockCount(b); n !== 0; n = blockCount(b)) for (let i = 0; i < n; i++) modifiers.push(symbol(MODIFIERS, b, 'modifier'));
@@ -346,14 +362,14 @@ function readEventFast(b: Buffer, cursor: AvroCursor): InputEvent {
   if (present(b)) e.text = readString(b);
   if (present(b)) e.frame_uri = readString(b);
   if (present(b)) {
-    const app = readString(b);
+    const app = readRepeatedString(b);
     const title = present(b) ? readString(b) : null;
     const url = present(b) ? readString(b) : null;
     const participants = readStringArray(b);
     e.context = { app, title, url, participants, tags: readStringArray(b) };
   }
   if (present(b)) e.screen = { width: readLong(b), height: readLong(b), scale: readDouble(b) };
-  if (present(b)) e.geo = readString(b);
+  if (present(b)) e.geo = readRepeatedString(b);
   if (present(b)) e.duration_ms = readLong(b);
   if (at > b.length) throw new Error('truncated record');
   cursor.pos = at;
@@ -420,7 +436,8 @@ function pickReading(
  * unambiguous here: in plain binary it would be an empty `event_id`, which the contract forbids.
  * The writer schema is `writerType` if given, else the one registered for the frame's schema id,
  * else ours. Throws on bytes that do not decode; the caller turns that into a dead letter.
- * The result has the same shape as the JSON form; it is not validated (run `decodeEvent`).
+ * The result is in the `newInputEvent` shape with the contract's field types; its values are not
+ * checked yet (run `checkEventValues`).
  */
 export function decodeEventBytes(buf: Buffer, writerType?: AvroType): InputEvent {
   const { payload, resolver } = pickReading(eventWriters, buf, writerType);

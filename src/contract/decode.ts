@@ -7,9 +7,11 @@ import {
   EXEMPTION_REASONS,
   MODIFIERS,
   MOUSE_BUTTONS,
+  newInputEvent,
   type EventType,
   type InputEvent,
   type RegistryRecord,
+  type WindowContext,
 } from './events.ts';
 
 export type DecodeResult<T> = { ok: true; event: T } | { ok: false; reason: string };
@@ -57,80 +59,62 @@ function isFiniteNumber(value: unknown): value is number {
 }
 
 /**
- * Checks the optional fields that are present, and removes the null ones: null means "absent" on
- * the wire (Avro unions, JSON writers that emit every key), and downstream code tests `=== undefined`
- * only. Walks the object's own keys rather than the list of known fields, so an event pays for the
- * fields it has, not for the ones it might have; unknown keys are left alone (a newer agent may send
- * more than this version knows).
+ * Checks the types of the optional fields that are present (null or undefined means absent: Avro
+ * unions, JSON writers that emit every key). Walks the object's own keys rather than the list of
+ * known fields, so an event pays for the fields it has; unknown keys are left out of the decoded
+ * event (a newer agent may send more than this version knows). Values within a right type are
+ * checked afterwards by `checkEventValues`, once for every decoder.
  */
-function checkOptionalFields(e: Record<string, unknown>): { ok: false; reason: string } | undefined {
+function checkOptionalTypes(e: Record<string, unknown>): { ok: false; reason: string } | undefined {
   for (const key in e) {
     const value = e[key];
+    if (value === null || value === undefined) continue;
     switch (key) {
-      case 'event_id':
-      case 'device_id':
-      case 'user_id':
-      case 'seq':
-      case 'ts':
-      case 'type':
-        break;
       case 'x':
       case 'y':
       case 'dx':
       case 'dy':
-        if (value === null) delete e[key];
-        else if (!isFiniteNumber(value)) return fieldError(key, 'finite number', value);
+        if (typeof value !== 'number') return fieldError(key, 'finite number', value);
         break;
       case 'key':
       case 'char':
       case 'text':
       case 'frame_uri':
       case 'geo':
-        if (value === null) delete e[key];
-        else if (typeof value !== 'string') return fieldError(key, 'string', value);
+        if (typeof value !== 'string') return fieldError(key, 'string', value);
         break;
       case 'button':
-        if (value === null) delete e[key];
-        else if (typeof value !== 'string') return fieldError(key, `one of ${MOUSE_BUTTONS.join('/')}`, value);
-        else if (!BUTTON_SET.has(value)) return fail(`field 'button': unknown button '${value}'`);
+        if (typeof value !== 'string') return fieldError(key, `one of ${MOUSE_BUTTONS.join('/')}`, value);
+        if (!BUTTON_SET.has(value)) return fail(`field 'button': unknown button '${value}'`);
         break;
-      case 'modifiers':
-        if (value === null) delete e[key];
-        else {
-          const bad = checkModifiers(value);
-          if (bad) return bad;
-        }
+      case 'modifiers': {
+        const bad = checkModifiers(value);
+        if (bad) return bad;
         break;
+      }
       case 'secure':
-        if (value === null) delete e[key];
-        else if (typeof value !== 'boolean') return fieldError(key, 'boolean', value);
+        if (typeof value !== 'boolean') return fieldError(key, 'boolean', value);
         break;
       case 'duration_ms':
-        if (value === null) delete e[key];
-        else if (!(typeof value === 'number' && Number.isSafeInteger(value) && value >= 0)) {
-          return fieldError(key, 'non-negative integer ms', value);
-        }
+        if (typeof value !== 'number') return fieldError(key, 'non-negative integer ms', value);
         break;
-      case 'context':
-        if (value === null) delete e[key];
-        else {
-          const bad = checkContext(value);
-          if (bad) return bad;
-        }
+      case 'context': {
+        const bad = checkContext(value);
+        if (bad) return bad;
         break;
-      case 'screen':
-        if (value === null) delete e[key];
-        else {
-          const bad = checkScreen(value);
-          if (bad) return bad;
-        }
+      }
+      case 'screen': {
+        if (!isObject(value)) return fieldError('screen', 'object', value);
+        const { width, height, scale } = value;
+        if (typeof width !== 'number') return fieldError('screen.width', 'positive integer', width);
+        if (typeof height !== 'number') return fieldError('screen.height', 'positive integer', height);
+        if (typeof scale !== 'number') return fieldError('screen.scale', 'positive number', scale);
         break;
+      }
       case 'redacted':
       case 'eu_linked':
         // An agent must not pre-empt the gate's verdicts: a forged `eu_linked: false` would hide EU context.
-        if (value === null || value === undefined) delete e[key];
-        else return fail(`field '${key}': set by the privacy gate, not by the agent`);
-        break;
+        return fail(`field '${key}': set by the privacy gate, not by the agent`);
       default:
         break;
     }
@@ -156,91 +140,155 @@ function checkStringArray(field: string, value: unknown): { ok: false; reason: s
   return undefined;
 }
 
-// The context's nullable members are normalised the other way round: WindowContext declares them
-// `string | null` and the arrays as always present, so absent becomes null / [] (focus events are rare).
 function checkContext(value: unknown): { ok: false; reason: string } | undefined {
   if (!isObject(value)) return fieldError('context', 'object', value);
   if (typeof value.app !== 'string') return fieldError('context.app', 'string', value.app);
-  if (value.title === undefined) value.title = null;
-  else if (value.title !== null && typeof value.title !== 'string') return fieldError('context.title', 'string or null', value.title);
-  if (value.url === undefined) value.url = null;
-  else if (value.url !== null && typeof value.url !== 'string') return fieldError('context.url', 'string or null', value.url);
-  if (value.participants === undefined || value.participants === null) value.participants = [];
-  else {
-    const bad = checkStringArray('context.participants', value.participants);
+  const { title, url, participants, tags } = value;
+  if (title !== undefined && title !== null && typeof title !== 'string') return fieldError('context.title', 'string or null', title);
+  if (url !== undefined && url !== null && typeof url !== 'string') return fieldError('context.url', 'string or null', url);
+  if (participants !== undefined && participants !== null) {
+    const bad = checkStringArray('context.participants', participants);
     if (bad) return bad;
   }
-  if (value.tags === undefined || value.tags === null) value.tags = [];
-  else {
-    const bad = checkStringArray('context.tags', value.tags);
+  if (tags !== undefined && tags !== null) {
+    const bad = checkStringArray('context.tags', tags);
     if (bad) return bad;
   }
   return undefined;
 }
 
-function checkScreen(value: unknown): { ok: false; reason: string } | undefined {
-  if (!isObject(value)) return fieldError('screen', 'object', value);
-  const { width, height, scale } = value;
-  if (typeof width !== 'number' || !Number.isSafeInteger(width) || width <= 0) return fieldError('screen.width', 'positive integer', width);
-  if (typeof height !== 'number' || !Number.isSafeInteger(height) || height <= 0) return fieldError('screen.height', 'positive integer', height);
-  if (!isFiniteNumber(scale) || scale <= 0) return fieldError('screen.scale', 'positive number', scale);
-  return undefined;
+/** null (absent on the wire) as undefined, the one "absent" the stages test for. */
+function given<T>(value: unknown): T | undefined {
+  return value === null ? undefined : (value as T | undefined);
+}
+
+// The context's nullable members are normalised the other way round: WindowContext declares them
+// `string | null` and the arrays as always present, so absent becomes null / [] (focus events are rare).
+function contextOf(value: Record<string, unknown>): WindowContext {
+  return {
+    app: value.app as string,
+    title: (value.title ?? null) as string | null,
+    url: (value.url ?? null) as string | null,
+    participants: (value.participants ?? []) as string[],
+    tags: (value.tags ?? []) as string[],
+  };
+}
+
+/** A type-checked JSON object as an event of the one shape (see newInputEvent). */
+function eventOf(r: Record<string, unknown>): InputEvent {
+  const e = newInputEvent(r.event_id as string, r.device_id as string, r.user_id as string, r.seq as number, r.ts as number, r.type as EventType);
+  e.x = given(r.x);
+  e.y = given(r.y);
+  e.button = given(r.button);
+  e.dx = given(r.dx);
+  e.dy = given(r.dy);
+  e.key = given(r.key);
+  e.char = given(r.char);
+  e.modifiers = given(r.modifiers);
+  e.secure = given(r.secure);
+  e.text = given(r.text);
+  e.frame_uri = given(r.frame_uri);
+  const context = r.context;
+  e.context = context === null || context === undefined ? undefined : contextOf(context as Record<string, unknown>);
+  const screen = r.screen as Record<string, unknown> | null | undefined;
+  e.screen = screen === null || screen === undefined ? undefined : { width: screen.width as number, height: screen.height as number, scale: screen.scale as number };
+  e.geo = given(r.geo);
+  e.duration_ms = given(r.duration_ms);
+  return e;
 }
 
 /**
  * What each event type needs so the later stages can use it. Missing here means a dead letter now
  * rather than a NaN coordinate or an unnamed key inside an episode later.
  */
-function checkRequiredForType(e: Record<string, unknown>, type: EventType): { ok: false; reason: string } | undefined {
+function requiredForType(e: InputEvent): string | undefined {
+  const type = e.type;
   switch (type) {
     case 'mouse_down':
     case 'mouse_up':
-      if (e.button === undefined) return fail(`field 'button': required for ${type} events`);
+      if (e.button === undefined) return `field 'button': required for ${type} events`;
     // falls through: presses need a position too
     case 'mouse_move':
-      if (e.x === undefined) return fail(`field 'x': required for ${type} events`);
-      if (e.y === undefined) return fail(`field 'y': required for ${type} events`);
+      if (e.x === undefined) return `field 'x': required for ${type} events`;
+      if (e.y === undefined) return `field 'y': required for ${type} events`;
       return undefined;
     case 'wheel':
       // agents often send only the axis that moved; the other one scrolled by nothing
-      if (e.dx === undefined && e.dy === undefined) return fail(`field 'dy': wheel events need dx or dy`);
+      if (e.dx === undefined && e.dy === undefined) return `field 'dy': wheel events need dx or dy`;
       if (e.dx === undefined) e.dx = 0;
       else if (e.dy === undefined) e.dy = 0;
       return undefined;
     case 'key_down':
     case 'key_up':
-      return e.key === undefined ? fail(`field 'key': required for ${type} events`) : undefined;
+      return e.key === undefined ? `field 'key': required for ${type} events` : undefined;
     case 'focus':
-      return e.context === undefined ? fail(`field 'context': required for focus events`) : undefined;
+      return e.context === undefined ? `field 'context': required for focus events` : undefined;
     case 'screen_frame':
-      return e.frame_uri === undefined ? fail(`field 'frame_uri': required for screen_frame events`) : undefined;
+      return e.frame_uri === undefined ? `field 'frame_uri': required for screen_frame events` : undefined;
     default:
       return undefined;
   }
 }
 
+function fieldReason(field: string, expected: string, got: unknown): string {
+  return `field '${field}': expected ${expected}, got ${describe(got)}`;
+}
+
+function finiteOrAbsent(value: number | undefined): boolean {
+  return value === undefined || (value - value === 0);
+}
+
 /**
- * Validates a parsed record (JSON or Avro) as an `InputEvent`. On success `event` is the very object
- * passed in, with null optional fields deleted; extra unknown fields are left alone (a newer agent may
- * send more than this version knows).
+ * The value rules of the contract, for an event in the `newInputEvent` shape whose fields already
+ * have the right types (a typed decoder such as Avro guarantees them; `decodeEvent` checks them
+ * first for JSON): non-empty ids, integer times, finite coordinates, a positive screen, and what
+ * each event type needs. Fills a wheel event's missing axis with 0. Returns the reason it fails,
+ * or undefined. Allocates nothing for a valid event: it runs on every event of the stream.
+ */
+export function checkEventValues(e: InputEvent): string | undefined {
+  if (e.event_id.length === 0) return fieldReason('event_id', 'non-empty string', e.event_id);
+  if (e.device_id.length === 0) return fieldReason('device_id', 'non-empty string', e.device_id);
+  if (e.user_id.length === 0) return fieldReason('user_id', 'non-empty string', e.user_id);
+  if (!(Number.isSafeInteger(e.seq) && e.seq >= 0)) return fieldReason('seq', 'non-negative integer', e.seq);
+  if (!isEpochMs(e.ts)) return fieldReason('ts', 'integer epoch ms', e.ts);
+  if (!finiteOrAbsent(e.x)) return fieldReason('x', 'finite number', e.x);
+  if (!finiteOrAbsent(e.y)) return fieldReason('y', 'finite number', e.y);
+  if (!finiteOrAbsent(e.dx)) return fieldReason('dx', 'finite number', e.dx);
+  if (!finiteOrAbsent(e.dy)) return fieldReason('dy', 'finite number', e.dy);
+  const duration = e.duration_ms;
+  if (duration !== undefined && !(Number.isSafeInteger(duration) && duration >= 0)) return fieldReason('duration_ms', 'non-negative integer ms', duration);
+  const screen = e.screen;
+  if (screen !== undefined) {
+    const { width, height, scale } = screen;
+    if (!Number.isSafeInteger(width) || width <= 0) return fieldReason('screen.width', 'positive integer', width);
+    if (!Number.isSafeInteger(height) || height <= 0) return fieldReason('screen.height', 'positive integer', height);
+    if (!isFiniteNumber(scale) || scale <= 0) return fieldReason('screen.scale', 'positive number', scale);
+  }
+  return requiredForType(e);
+}
+
+/**
+ * Validates a parsed record (JSON, or a generic Avro value) as an `InputEvent`. On success `event`
+ * is a new object in the `newInputEvent` shape: null fields absent (undefined), unknown fields
+ * left out (a newer agent may send more than this version knows).
  */
 export function decodeEvent(raw: unknown): DecodeResult<InputEvent> {
   if (!isObject(raw)) return fail(`expected an event object, got ${describe(raw)}`);
   const e = raw;
-  if (!isNonEmptyString(e.event_id)) return fieldError('event_id', 'non-empty string', e.event_id);
-  if (!isNonEmptyString(e.device_id)) return fieldError('device_id', 'non-empty string', e.device_id);
-  if (!isNonEmptyString(e.user_id)) return fieldError('user_id', 'non-empty string', e.user_id);
-  if (!(typeof e.seq === 'number' && Number.isSafeInteger(e.seq) && e.seq >= 0)) return fieldError('seq', 'non-negative integer', e.seq);
-  if (!isEpochMs(e.ts)) return fieldError('ts', 'integer epoch ms', e.ts);
+  if (typeof e.event_id !== 'string') return fieldError('event_id', 'non-empty string', e.event_id);
+  if (typeof e.device_id !== 'string') return fieldError('device_id', 'non-empty string', e.device_id);
+  if (typeof e.user_id !== 'string') return fieldError('user_id', 'non-empty string', e.user_id);
+  if (typeof e.seq !== 'number') return fieldError('seq', 'non-negative integer', e.seq);
+  if (typeof e.ts !== 'number') return fieldError('ts', 'integer epoch ms', e.ts);
   const type = e.type;
   if (typeof type !== 'string') return fieldError('type', `one of ${EVENT_TYPES.join('/')}`, type);
   if (!EVENT_TYPE_SET.has(type)) return fail(`unknown type '${type}'`);
-
-  const badOptional = checkOptionalFields(e);
-  if (badOptional) return badOptional;
-  const bad = checkRequiredForType(e, type as EventType);
-  if (bad) return bad;
-  return { ok: true, event: e as unknown as InputEvent };
+  const badType = checkOptionalTypes(e);
+  if (badType) return badType;
+  const event = eventOf(e);
+  const badValue = checkEventValues(event);
+  if (badValue !== undefined) return fail(badValue);
+  return { ok: true, event };
 }
 
 function optionalEpochMs(record: Record<string, unknown>, field: string): number | null | { ok: false; reason: string } {

@@ -84,6 +84,69 @@ export interface InputEvent {
   eu_linked?: boolean;
 }
 
+/**
+ * An event with every field of the contract present, absent ones `undefined`, always in the same
+ * order. The decoders hand on only events of this shape, so every stage after them sees one
+ * object layout and its property reads stay monomorphic: on a stream of billions of events, the
+ * difference between one shape and a dozen is a large part of the per-event cost.
+ */
+export function newInputEvent(event_id: string, device_id: string, user_id: string, seq: number, ts: number, type: EventType): InputEvent {
+  return {
+    event_id,
+    device_id,
+    user_id,
+    seq,
+    ts,
+    type,
+    x: undefined,
+    y: undefined,
+    button: undefined,
+    dx: undefined,
+    dy: undefined,
+    key: undefined,
+    char: undefined,
+    modifiers: undefined,
+    secure: undefined,
+    text: undefined,
+    frame_uri: undefined,
+    context: undefined,
+    screen: undefined,
+    geo: undefined,
+    duration_ms: undefined,
+    redacted: undefined,
+    eu_linked: undefined,
+  };
+}
+
+/** A copy of an event in the shape `newInputEvent` gives (the privacy gate strips copies, never the input). */
+export function copyInputEvent(e: InputEvent): InputEvent {
+  return {
+    event_id: e.event_id,
+    device_id: e.device_id,
+    user_id: e.user_id,
+    seq: e.seq,
+    ts: e.ts,
+    type: e.type,
+    x: e.x,
+    y: e.y,
+    button: e.button,
+    dx: e.dx,
+    dy: e.dy,
+    key: e.key,
+    char: e.char,
+    modifiers: e.modifiers,
+    secure: e.secure,
+    text: e.text,
+    frame_uri: e.frame_uri,
+    context: e.context,
+    screen: e.screen,
+    geo: e.geo,
+    duration_ms: e.duration_ms,
+    redacted: e.redacted,
+    eu_linked: e.eu_linked,
+  };
+}
+
 export type RegistryRecord =
   | { kind: 'person'; user_id: string; region: string }
   | { kind: 'exemption'; user_id: string; from: number; until: number | null; reason: ExemptionReason }
@@ -103,10 +166,18 @@ export interface SourcePosition {
 
 /** A record as a source delivers it: parsed (or not) and where it came from. */
 export interface SourceRecord {
+  /** parsed but not yet checked against the contract (JSON): the pipeline runs `decodeEvent` on it. */
   value?: unknown;
+  /**
+   * decoded by a typed decoder (Avro) into the `newInputEvent` shape: every field has its contract
+   * type, so the pipeline checks only the values (`checkEventValues`). When set, `value` is not read.
+   */
+  event?: InputEvent;
   /** set when the source itself could not parse the record. */
   error?: string;
   position: SourcePosition;
+  /** `position.offset`, as a plain number: the pipeline reads it for every record. */
+  offset: number;
   /** the original bytes as text (JSONL line) or base64, for the dead-letter output. */
   raw: string;
 }

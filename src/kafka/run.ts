@@ -83,10 +83,13 @@ class KafkaPosition implements SourcePosition {
 
 /** The raw form is only needed for a dead letter, so it is built only when asked for. */
 class KafkaRecord implements SourceRecord {
+  readonly offset: number;
   constructor(
-    readonly value: unknown,
+    readonly event: InputEvent,
     readonly position: KafkaPosition,
-  ) {}
+  ) {
+    this.offset = position.offset;
+  }
   get raw(): string {
     return this.position.message.value?.toString('base64') ?? '';
   }

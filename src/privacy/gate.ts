@@ -33,7 +33,7 @@
 // - a key code is kept where typing is stripped only when known to print nothing (see keys.ts) or
 //   held with ctrl/meta (a shortcut); AltGr and Option combinations count as typing.
 import type { PrivacySettings } from '../config.ts';
-import type { InputEvent, Redaction, WindowContext } from '../contract/events.ts';
+import { copyInputEvent, type InputEvent, type Redaction, type WindowContext } from '../contract/events.ts';
 import type { BoundaryReason, EventGate } from '../contract/gate.ts';
 import type { DropRule, PrivacyAudit } from './audit.ts';
 import { modifierBits } from '../contract/keys.ts';
@@ -267,33 +267,34 @@ export class PrivacyGate implements EventGate<DevicePrivacyState> {
     const type = event.type;
     if (!euActive && !secure && type !== 'focus' && event.context === undefined && event.eu_linked === undefined) return event;
 
-    const copy: InputEvent = { ...event };
-    delete copy.redacted;
-    delete copy.eu_linked;
+    // fields are set to undefined, never deleted: a deleted property would change the object's shape
+    const copy = copyInputEvent(event);
+    copy.redacted = undefined;
+    copy.eu_linked = undefined;
     const audit = this.audit;
     const rule: Redaction = secure ? 'secure_input' : 'eu_context';
     let stripped = 0;
 
     if (euActive || secure) {
       if (copy.char !== undefined) {
-        delete copy.char;
+        copy.char = undefined;
         stripped++;
       }
       if (copy.text !== undefined) {
-        delete copy.text;
+        copy.text = undefined;
         stripped++;
       }
       const code = copy.key;
       if (code !== undefined && (typeof code !== 'string' || !isNonPrintingCode(code))) {
         const modifiers = Array.isArray(copy.modifiers) ? modifierBits(copy.modifiers) : state.heldModifiers;
         if (typeof code !== 'string' || !isShortcut(modifiers)) {
-          delete copy.key;
+          copy.key = undefined;
           stripped++;
         }
       }
     }
     if (euActive && copy.frame_uri !== undefined) {
-      delete copy.frame_uri;
+      copy.frame_uri = undefined;
       stripped++;
     }
 
@@ -301,7 +302,7 @@ export class PrivacyGate implements EventGate<DevicePrivacyState> {
       stripped += this.stripContext(copy, euActive);
       copy.eu_linked = euActive;
     } else if (copy.context !== undefined) {
-      delete copy.context;
+      copy.context = undefined;
     }
 
     if (stripped > 0) audit.strip(rule, stripped);
@@ -316,7 +317,7 @@ export class PrivacyGate implements EventGate<DevicePrivacyState> {
   private stripContext(copy: InputEvent, euActive: boolean): number {
     const context = copy.context as unknown;
     if (!isObject(context)) {
-      delete copy.context;
+      copy.context = undefined;
       return 0;
     }
     const participants = context.participants;

@@ -68,9 +68,9 @@ async function* readJsonl(path: string, batchSize: number): AsyncGenerator<RawRe
     const raw = utf8Slice.call(buf, start, end);
     const position: SourcePosition = { source: path, offset: lineNumber };
     try {
-      batch.push({ value: JSON.parse(raw), position, raw });
+      batch.push({ value: JSON.parse(raw), position, offset: lineNumber, raw });
     } catch (err) {
-      batch.push({ value: undefined, error: `invalid JSON: ${(err as Error).message}`, position, raw });
+      batch.push({ value: undefined, error: `invalid JSON: ${(err as Error).message}`, position, offset: lineNumber, raw });
     }
   };
   for await (const chunk of createReadStream(path, { highWaterMark: READ_CHUNK_BYTES }) as AsyncIterable<Buffer>) {
@@ -117,10 +117,12 @@ type AvroResolver = ReturnType<avro.Type['createResolver']>;
 interface AvroReading {
   resolverFor(writerSchemaJson: string): AvroResolver | undefined;
   read(buf: Buffer, cursor: AvroCursor, resolver: AvroResolver | undefined): unknown;
+  /** the reader gives events with the contract's field types (see SourceRecord.event). */
+  typed: boolean;
 }
 
-const avroEventReading: AvroReading = { resolverFor: eventResolverForSchemaText, read: readEvent };
-const avroRegistryReading: AvroReading = { resolverFor: registryResolverForSchemaText, read: readRegistryValue };
+const avroEventReading: AvroReading = { resolverFor: eventResolverForSchemaText, read: readEvent, typed: true };
+const avroRegistryReading: AvroReading = { resolverFor: registryResolverForSchemaText, read: readRegistryValue, typed: false };
 
 /**
  * A decoded Avro record. Its position and bytes are only built if somebody asks (a dead letter):
@@ -129,15 +131,16 @@ const avroRegistryReading: AvroReading = { resolverFor: registryResolverForSchem
 class AvroFileRecord implements RawRecord {
   constructor(
     readonly value: unknown,
+    readonly event: InputEvent | undefined,
     private readonly source: string,
-    private readonly index: number,
+    readonly offset: number,
     private readonly block: Buffer,
     private readonly start: number,
     private readonly end: number,
   ) {}
 
   get position(): SourcePosition {
-    return { source: this.source, offset: this.index };
+    return { source: this.source, offset: this.offset };
   }
 
   get raw(): string {
@@ -203,11 +206,12 @@ async function* readAvroContainer(path: string, batchSize: number, reading: Avro
   const resolver = reading.resolverFor(writerSchema);
   const sync = header.sync;
   const cursor: AvroCursor = { pos: 0 };
+  const typed = reading.typed;
 
   let batch: RawRecord[] = [];
   let recordIndex = 0;
   const errorRecord = (reason: string, raw: Buffer): void => {
-    batch.push({ value: undefined, error: reason, position: { source: path, offset: recordIndex }, raw: raw.toString('base64') });
+    batch.push({ value: undefined, error: reason, position: { source: path, offset: recordIndex }, offset: recordIndex, raw: raw.toString('base64') });
   };
 
   for (;;) {
@@ -266,7 +270,7 @@ async function* readAvroContainer(path: string, batchSize: number, reading: Avro
         recordIndex += lost;
         break;
       }
-      batch.push(new AvroFileRecord(value, path, recordIndex, block, start, cursor.pos));
+      batch.push(new AvroFileRecord(value, typed ? (value as InputEvent) : undefined, path, recordIndex, block, start, cursor.pos));
       recordIndex++;
       if (batch.length >= batchSize) {
         yield batch;
