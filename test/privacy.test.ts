@@ -98,6 +98,26 @@ test('an erased person is dropped, before and after the erasure time, and a late
   t.is(audit.droppedEvents.erased, 3);
 });
 
+test('registry records applied while a device streams count from its next event on', (t) => {
+  const { admit, registry } = setup([], settingsWith());
+  const move = (ts: number, user_id = 'u-new') => admit(ev(ts, 'mouse_move', { user_id, x: 1, y: 1 }));
+  admit(focus(T0, {}, { user_id: 'u-new' }));
+  t.deepEqual(move(T0 + 1), { verdict: 'drop', rule: 'unknown_person' });
+  registry.apply({ kind: 'person', user_id: 'u-new', region: 'US' });
+  t.is(move(T0 + 2).verdict, 'keep');
+  registry.apply({ kind: 'exemption', user_id: 'u-new', from: T0 + 10, until: T0 + 20, reason: 'power' });
+  t.is(move(T0 + 9).verdict, 'keep');
+  t.is(move(T0 + 10).verdict, 'boundary');
+  t.is(move(T0 + 20).verdict, 'keep');
+  t.is(move(T0 + 21, 'u-fr').verdict, 'drop', 'another person on the same device is looked up as that person');
+  t.is(move(T0 + 22).verdict, 'keep');
+  registry.apply({ kind: 'person', user_id: 'u-new', region: 'DE' });
+  t.deepEqual(move(T0 + 23), { verdict: 'drop', rule: 'not_captured_region' });
+  registry.apply({ kind: 'person', user_id: 'u-new', region: 'US' });
+  registry.apply({ kind: 'erasure', user_id: 'u-new', ts: T0 + 24 });
+  t.deepEqual(move(T0 + 25), { verdict: 'drop', rule: 'erased' });
+});
+
 // ---------------------------------------------------------------- exemptions
 
 test('an exemption drops events from `from` up to `until`, ends the open episode, and counts its reason', (t) => {

@@ -14,5 +14,6 @@ export type GateResult =
 
 export interface EventGate<DeviceState> {
   newDeviceState(): DeviceState;
+  /** The result may be reused by the next call (no allocation per event): read it before calling again. */
   admit(event: InputEvent, state: DeviceState): GateResult;
 }

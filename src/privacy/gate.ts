@@ -62,6 +62,15 @@ export class DevicePrivacyState {
   heldModifiers = 0;
   /** an event was kept since the last boundary: an episode may be open. */
   keptSinceBoundary = false;
+  /**
+   * What the registry said about the device's person, looked up once per person and registry
+   * version instead of four lookups per event: the drop rule that applies whatever the time
+   * (erased, unknown, region not captured), or null; and whether any exemption needs checking.
+   */
+  personUserId: string | null = null;
+  personVersion = -1;
+  personDrop: DropRule | null = null;
+  personHasExemptions = false;
 }
 
 const DROP: { readonly [R in DropRule]: GateResult } = {
@@ -134,12 +143,10 @@ export class PrivacyGate implements EventGate<DevicePrivacyState> {
 
     const registry = this.registry;
     const userId = event.user_id;
-    if (registry.isErased(userId)) return this.dropped('erased');
-    const region = registry.regionOf(userId);
-    if (region === undefined) return this.dropped('unknown_person');
-    if (!this.captureRegions.has(region)) return this.dropped('not_captured_region');
+    if (state.personVersion !== registry.version || state.personUserId !== userId) this.lookUpPerson(userId, state);
+    if (state.personDrop !== null) return this.dropped(state.personDrop);
 
-    const exemption = registry.exemptionAt(userId, event.ts);
+    const exemption = state.personHasExemptions ? registry.exemptionAt(userId, event.ts) : null;
     if (exemption !== null) {
       this.audit.drop('exempt');
       this.audit.exemption(exemption);
@@ -165,7 +172,27 @@ export class PrivacyGate implements EventGate<DevicePrivacyState> {
     }
 
     state.keptSinceBoundary = true;
-    return { verdict: 'keep', event: this.strip(event, state) };
+    // one result object per gate, refilled: the sessionizer reads it before the next call
+    const keep = this.keep;
+    keep.event = this.strip(event, state);
+    return keep;
+  }
+
+  private readonly keep: { verdict: 'keep'; event: InputEvent } = { verdict: 'keep', event: undefined as unknown as InputEvent };
+
+  private lookUpPerson(userId: string, state: DevicePrivacyState): void {
+    const registry = this.registry;
+    let drop: DropRule | null = null;
+    if (registry.isErased(userId)) drop = 'erased';
+    else {
+      const region = registry.regionOf(userId);
+      if (region === undefined) drop = 'unknown_person';
+      else if (!this.captureRegions.has(region)) drop = 'not_captured_region';
+    }
+    state.personUserId = userId;
+    state.personVersion = registry.version;
+    state.personDrop = drop;
+    state.personHasExemptions = registry.hasExemptions(userId);
   }
 
   private dropped(rule: DropRule): GateResult {

@@ -21,8 +21,14 @@ export class Registry {
   private readonly regions = new Map<string, string>();
   private readonly exemptions = new Map<string, Exemption[]>();
   private readonly erased = new Set<string>();
+  /**
+   * Changes with every record applied: a stage that caches what it looked up for a person (the
+   * gate does, per device) compares it to know whether its answer may have changed.
+   */
+  version = 0;
 
   apply(record: RegistryRecord): void {
+    this.version++;
     switch (record.kind) {
       case 'person':
         this.regions.set(record.user_id, normalizeRegion(record.region));
@@ -53,6 +59,10 @@ export class Registry {
 
   regionOf(userId: string): string | undefined {
     return this.regions.get(userId);
+  }
+
+  hasExemptions(userId: string): boolean {
+    return this.exemptions.has(userId);
   }
 
   isKnown(userId: string): boolean {
