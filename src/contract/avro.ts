@@ -440,9 +440,23 @@ function pickReading(
  * checked yet (run `checkEventValues`).
  */
 export function decodeEventBytes(buf: Buffer, writerType?: AvroType): InputEvent {
+  if (writerType === undefined && fastEventReaderActive) {
+    // the common case on Kafka, one message at a time: no framing split, no cursor object
+    const framed = buf.length >= CONFLUENT_HEADER_BYTES && buf[0] === CONFLUENT_MAGIC;
+    const reading = framed ? eventWriters.forId(buf.readUInt32BE(1)) : undefined;
+    if (reading === undefined || reading.resolver === undefined) {
+      const cursor = messageCursor;
+      cursor.pos = framed ? CONFLUENT_HEADER_BYTES : 0;
+      const event = readEventFast(buf, cursor);
+      if (cursor.pos !== buf.length) throw new Error(`Avro event has ${buf.length - cursor.pos} trailing bytes (wrong writer schema?)`);
+      return event;
+    }
+  }
   const { payload, resolver } = pickReading(eventWriters, buf, writerType);
   return readWhole(readEvent, payload, resolver, 'event');
 }
+
+const messageCursor: AvroCursor = { pos: 0 };
 
 /**
  * Decodes one registry record (wire-shaped object, nulls left out; run `decodeRegistryRecord`).

@@ -81,17 +81,20 @@ class KafkaPosition implements SourcePosition {
   ) {}
 }
 
-/** The raw form is only needed for a dead letter, so it is built only when asked for. */
+/** The position and raw form are only needed for a dead letter, so they are built only when asked for. */
 class KafkaRecord implements SourceRecord {
-  readonly offset: number;
   constructor(
     readonly event: InputEvent,
-    readonly position: KafkaPosition,
-  ) {
-    this.offset = position.offset;
+    private readonly topic: string,
+    private readonly partition: number,
+    readonly offset: number,
+    private readonly message: KafkaMessage,
+  ) {}
+  get position(): KafkaPosition {
+    return new KafkaPosition(this.topic, this.partition, this.offset, this.message);
   }
   get raw(): string {
-    return this.position.message.value?.toString('base64') ?? '';
+    return this.message.value?.toString('base64') ?? '';
   }
 }
 
@@ -442,7 +445,7 @@ export class KafkaRun {
     device.lastWall = now;
     if (typeof event.ts === 'number' && event.ts > device.maxTs) device.maxTs = event.ts;
     const one = this.one;
-    one[0] = new KafkaRecord(event, new KafkaPosition(run.topic, run.partition, offset, message));
+    one[0] = new KafkaRecord(event, run.topic, run.partition, offset, message);
     if (alreadyWritten) {
       // in episodes an earlier writer wrote: read only to rebuild the privacy gate's view of the device
       run.counters.replay_skipped++;
