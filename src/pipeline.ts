@@ -7,7 +7,7 @@ import type { PipelineConfig } from './config.ts';
 import { privacySettings } from './config.ts';
 import type { DeadLetter, InputEvent, SourceRecord } from './contract/events.ts';
 import type { ClosedEpisode, EpisodeRow, ReducedEpisode, Split } from './contract/episode.ts';
-import { checkEventValues, decodeEvent } from './contract/decode.ts';
+import { eventOfRecord } from './contract/decode.ts';
 import { Sessionizer } from './episodes/sessionizer.ts';
 import { EpisodeReducer } from './actions/reducer.ts';
 import { PrivacyAudit } from './privacy/audit.ts';
@@ -42,14 +42,6 @@ export function splitFor(userPseudonym: string, splits: PipelineConfig['output']
   if (bucket < splits.train) return 'train';
   if (bucket < splits.train + splits.validation) return 'validation';
   return 'test';
-}
-
-/** The decode stage: a record's event checked against the contract, or the reason it is not one. */
-function checkedEvent(record: SourceRecord): InputEvent | string {
-  const typed = record.event;
-  if (typed !== undefined) return checkEventValues(typed) ?? typed;
-  const decoded = decodeEvent(record.value);
-  return decoded.ok ? decoded.event : decoded.reason;
 }
 
 function utcDay(ts: number): string {
@@ -114,7 +106,7 @@ export class Pipeline {
     for (let i = 0; i < records.length; i++) {
       const record = records[i];
       if (record.error !== undefined) continue;
-      const event = checkedEvent(record);
+      const event = eventOfRecord(record);
       if (typeof event !== 'string') this.sessionizer.restore(event, record.offset);
     }
   }
@@ -132,7 +124,7 @@ export class Pipeline {
         this.deadLetter(record.error, record);
         continue;
       }
-      const event = checkedEvent(record);
+      const event = eventOfRecord(record);
       if (typeof event === 'string') {
         this.deadLetter(event, record);
         continue;
@@ -160,7 +152,7 @@ export class Pipeline {
 
   /** End of input: closes every open episode. */
   end(): void {
-    this.sessionizer.flush(this.closed);
+    this.sessionizer.flush(this.closed, () => this.drainClosed());
     this.drainClosed();
   }
 

@@ -17,8 +17,8 @@ export interface ReplayOptions {
   out: string;
   deadLetterPath?: string;
   pseudonymKey: string;
-  /** called now and then with the number of records read so far and the input bytes consumed. */
-  onProgress?: (recordsRead: number) => void;
+  /** called after every batch with the number of records read so far, and the pipeline (how many devices are open). */
+  onProgress?: (recordsRead: number, pipeline: { readonly openDevices: number }) => void;
 }
 
 export interface ReplaySummary {
@@ -97,7 +97,7 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
     for await (const batch of readEventFile(options.input)) {
       pipeline.pushRecords(batch);
       recordsRead += batch.length;
-      options.onProgress?.(recordsRead);
+      options.onProgress?.(recordsRead, pipeline);
     }
     pipeline.end();
     writer.flush();

@@ -35,7 +35,8 @@ export class PathBuffer {
   private ts: Float64Array;
   length = 0;
 
-  constructor(capacity = 128) {
+  // small to start: 50k devices open at once each hold one; a long path grows it by doubling
+  constructor(capacity = 16) {
     this.xs = new Float64Array(capacity);
     this.ys = new Float64Array(capacity);
     this.ts = new Float64Array(capacity);

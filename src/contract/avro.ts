@@ -269,8 +269,10 @@ function readString(b: Buffer): string {
 // interned: the bytes are hashed while they are checked for ASCII and compared against the string
 // last seen in that hash slot. A hit allocates nothing, and the string it returns already carries
 // its hash, so the Map lookups of the stages downstream (devices, registry) do not compute it again.
+// Sized for a partition's worth of devices and people (tens of thousands): a slot lost to a
+// collision only costs an allocation.
 const INTERN_MAX_BYTES = 48;
-const INTERN_SLOTS = 8192;
+const INTERN_SLOTS = 1 << 16;
 const interned: (string | undefined)[] = new Array<string | undefined>(INTERN_SLOTS).fill(undefined);
 
 function readRepeatedString(b: Buffer): string {

@@ -11,6 +11,7 @@ import {
   type EventType,
   type InputEvent,
   type RegistryRecord,
+  type SourceRecord,
   type WindowContext,
 } from './events.ts';
 
@@ -289,6 +290,14 @@ export function decodeEvent(raw: unknown): DecodeResult<InputEvent> {
   const badValue = checkEventValues(event);
   if (badValue !== undefined) return fail(badValue);
   return { ok: true, event };
+}
+
+/** The decode stage for a source's record: its event checked against the contract, or the reason it is not one. */
+export function eventOfRecord(record: SourceRecord): InputEvent | string {
+  const typed = record.event;
+  if (typed !== undefined) return checkEventValues(typed) ?? typed;
+  const decoded = decodeEvent(record.value);
+  return decoded.ok ? decoded.event : decoded.reason;
 }
 
 function optionalEpochMs(record: Record<string, unknown>, field: string): number | null | { ok: false; reason: string } {

@@ -158,9 +158,13 @@ export class Sessionizer<GateState, Body> {
     }
   }
 
-  /** End of input: everything still open is closed. */
-  flush(out: ClosedEpisode<Body>[]): void {
+  /**
+   * End of input: everything still open is closed. `drain`, when given, is called whenever `out`
+   * holds a few episodes, so 50k open devices do not all become rows in memory at once.
+   */
+  flush(out: ClosedEpisode<Body>[], drain?: () => void): void {
     for (const device of this.devices.values()) {
+      if (drain !== undefined && out.length >= 64) drain();
       this.finalize(device, Infinity, out);
       if (device.open) this.close(device, 'end_of_stream', out);
       // the input is over: nothing asks a consumer to keep records for the gate's sake any more
@@ -307,7 +311,9 @@ export class Sessionizer<GateState, Body> {
       pending.length = 0;
       offsets.length = 0;
       device.pendingHead = 0;
-    } else if (n >= PENDING_COMPACT_SLOTS) {
+    } else if (n >= PENDING_COMPACT_SLOTS || n >= pending.length - n) {
+      // the dead slots still reference their events: cut them off once they are as many as the
+      // live ones (O(1) per event amortized), or 10k quiet devices would each keep ~1k events alive
       pending.splice(0, n);
       offsets.splice(0, n);
       device.pendingHead = 0;
