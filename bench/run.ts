@@ -7,7 +7,7 @@
 // never a copy. Anything whose peak RSS matters runs in a child process of its own (this file with
 // `--child TASK`), so one measurement's heap never inflates the next one's figure.
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -81,7 +81,7 @@ type ChildTask =
   | { kind: 'sink'; input: string; registry: string; dir: string; targetActions: number }
   | { kind: 'baseline' }
   | { kind: 'kafka-consume'; kafka: KafkaTarget }
-  | { kind: 'kafka-run'; kafka: KafkaTarget; out: string; idleMs: number };
+  | { kind: 'kafka-run'; kafka: KafkaTarget; out: string; idleMs: number; instance?: { barrier: string; instances: number } };
 
 /** A topic the bench produced, and the high watermark of each partition that holds records. */
 interface KafkaTarget {
@@ -170,7 +170,7 @@ async function runChild(task: ChildTask): Promise<unknown> {
     case 'kafka-consume':
       return consumeOnly(task.kafka);
     case 'kafka-run':
-      return runEpisodicOnKafka(task.kafka, task.out, task.idleMs);
+      return runEpisodicOnKafka(task.kafka, task.out, task.idleMs, task.instance);
   }
 }
 
@@ -192,16 +192,22 @@ function kafkaBenchConfig(target: Pick<KafkaTarget, 'brokers' | 'topics' | 'grou
 /** Watches partitions reach their high watermark; `caughtUpAt` is set by the batch that completes the last one. */
 class CatchUp {
   private readonly remaining: Map<number, number>;
+  private readonly ends: Map<number, number>;
   firstBatchAt = 0;
   caughtUpAt = 0;
+  /** per partition, the wall clock (ms since the epoch, comparable across processes) when this process last read it to its end. */
+  readonly partitionDoneWall: Record<string, number> = {};
   constructor(ends: Record<string, number>) {
     this.remaining = new Map(Object.entries(ends).map(([partition, end]) => [Number(partition), end]));
+    this.ends = new Map(this.remaining);
   }
   batchStarted(): void {
     if (this.firstBatchAt === 0) this.firstBatchAt = performance.now();
   }
   /** after a batch was handled in full; true when it was the one that completed the topic. */
   batchDone(partition: number, lastOffset: string): boolean {
+    const partitionEnd = this.ends.get(partition);
+    if (partitionEnd !== undefined && Number(lastOffset) + 1 >= partitionEnd) this.partitionDoneWall[partition] = wallNow();
     const end = this.remaining.get(partition);
     if (end === undefined || Number(lastOffset) + 1 < end) return false;
     this.remaining.delete(partition);
@@ -212,6 +218,10 @@ class CatchUp {
 }
 
 const KAFKA_DEADLINE_MS = 20 * 60_000;
+
+/** performance.now() on the wall clock: comparable between the bench's child processes. */
+const wallNow = () => performance.timeOrigin + performance.now();
+const toWall = (t: number) => performance.timeOrigin + t;
 
 /** The ceiling: a kafkajs consumer with the product's client settings that decodes nothing and writes nothing. */
 async function consumeOnly(target: KafkaTarget) {
@@ -297,20 +307,28 @@ function clockKafkaRun(ends: Record<string, number>) {
 /** After its end-of-input phase the run should stop by itself within a few idle checks; if not, the bench stops it. */
 const KAFKA_EXIT_GRACE_MS = 15_000;
 
-async function runEpisodicOnKafka(target: KafkaTarget, out: string, idleMs: number) {
+async function runEpisodicOnKafka(target: KafkaTarget, out: string, idleMs: number, instance?: { barrier: string; instances: number }) {
   const clock = clockKafkaRun(target.ends);
   const config = kafkaBenchConfig(target);
   const started = performance.now();
   // what runKafka does for `episodic run --config C --out DIR --exit-when-idle S` (the same options),
   // minus its signal handlers, plus a watchdog: a run that never stops must not hang the bench
+  const runLog: [number, string][] = [];
   const run = new KafkaRun({
     config,
     out,
     pseudonymKey: BENCH_KEY,
+    log: instance ? (line) => void runLog.push([wallNow(), line]) : undefined,
     exitWhenIdleMs: idleMs,
     commitIntervalMs: config.source.kafka.commit_interval_ms,
     sessionTimeoutMs: config.source.kafka.session_timeout_ms,
   });
+  if (instance) {
+    // instances join the group together (within the broker's initial rebalance delay), as a
+    // deployment that starts them at once would, instead of one reading alone while the other loads
+    writeFileSync(join(instance.barrier, String(process.pid)), '');
+    while (readdirSync(instance.barrier).length < instance.instances) await new Promise((r) => setTimeout(r, 20));
+  }
   try {
     await run.start();
   } catch (error) {
@@ -329,6 +347,19 @@ async function runEpisodicOnKafka(target: KafkaTarget, out: string, idleMs: numb
   const summary = await run.done.finally(() => clearInterval(watchdog));
   const ended = performance.now();
   const { progress } = clock;
+  if (instance) {
+    // one of several instances in the group: it reads only the partitions it was given, so the
+    // parent puts the instances' clocks together
+    return {
+      events: summary.records_in,
+      stopped_by_bench: stoppedByBench ?? null,
+      first_batch_wall: toWall(progress.firstBatchAt),
+      partition_done_wall: progress.partitionDoneWall,
+      end_phase_wall: clock.endPhaseEnd === 0 ? null : [toWall(clock.endPhaseStart), toWall(clock.endPhaseEnd)],
+      log: runLog,
+      peak_rss_mib: peakRssMiB(),
+    };
+  }
   if (progress.caughtUpAt === 0 || clock.endPhaseEnd === 0) throw new Error(`episodic run stopped before the topic was done: ${JSON.stringify(summary)}`);
   const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { shards?: { bytes: number }[] };
   const streamSeconds = (progress.caughtUpAt - progress.firstBatchAt) / 1000;
@@ -765,7 +796,7 @@ async function measureKafka(plan: Plan, work: string, results: Results): Promise
     log(`  produced ${produced.events.toLocaleString('en-US')} events in ${produceSeconds.toFixed(1)} s (not timed); per partition ${Object.values(ends).join(' / ')}`);
 
     type ConsumeOnly = Awaited<ReturnType<typeof consumeOnly>>;
-    type Episodic = Awaited<ReturnType<typeof runEpisodicOnKafka>>;
+    type Episodic = Extract<Awaited<ReturnType<typeof runEpisodicOnKafka>>, { summary: unknown }>;
     const ceiling = await inChild<ConsumeOnly>({ kind: 'kafka-consume', kafka: target(uniqueName('bench-ceiling'), ends) });
     log(`  consume-only ceiling: ${rate(ceiling.events_per_s)}`);
     const out = join(work, 'out-kafka');
@@ -774,6 +805,13 @@ async function measureKafka(plan: Plan, work: string, results: Results): Promise
     log(`  episodic run: ${rate(episodic.events_per_s)} (reading ${episodic.stream_s.toFixed(1)} s + end of input ${episodic.end_of_input_s.toFixed(1)} s)`);
     if (episodic.stopped_by_bench) log(`  WARNING: episodic run did not stop by itself (${episodic.stopped_by_bench}); the bench stopped it`);
     if (episodic.events !== ceiling.events) throw new Error(`kafka: episodic read ${episodic.events} records, the ceiling ${ceiling.events}`);
+
+    // How operators scale out: more instances of `episodic run` in one group, here one per core.
+    const scaled = await kafkaInstances(KAFKA_INSTANCES, target(uniqueName('bench-episodic-scaled'), ends), join(work, 'out-kafka-scaled'), produced.events);
+    log(`  episodic run, ${KAFKA_INSTANCES} instances in one group: ${rate(scaled.events_per_s)} (reading ${scaled.stream_s.toFixed(1)} s + end of input ${scaled.end_of_input_s.toFixed(1)} s)`);
+    if (scaled.episodes_written !== episodic.summary.episodes_written) {
+      log(`  WARNING: ${KAFKA_INSTANCES} instances wrote ${scaled.episodes_written} episodes, one instance ${episodic.summary.episodes_written}`);
+    }
     results.kafka = {
       measured: true,
       broker: external ? 'KAFKA_BROKERS' : 'scripts/kafka/start.sh',
@@ -786,12 +824,59 @@ async function measureKafka(plan: Plan, work: string, results: Results): Promise
       episodic,
       events_per_s: episodic.events_per_s,
       ratio: episodic.events_per_s / ceiling.events_per_s,
+      scaled_out: scaled,
+      ratio_scaled_out: scaled.events_per_s / ceiling.events_per_s,
     };
   } finally {
     if (external) await deleteTopics(settings, Object.values(topics));
     await broker.stop();
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
   }
+}
+
+const KAFKA_INSTANCES = 2;
+
+/**
+ * `instances` copies of `episodic run` started together in one fresh group, writing one dataset.
+ * Timed from the first batch any of them fetched to the last moment a partition was read to its
+ * end (a rebalance while they join can hand a partition over and have it read again), plus the
+ * longest end-of-input phase.
+ */
+async function kafkaInstances(instances: number, target: KafkaTarget, out: string, events: number) {
+  type Instance = { log: [number, string][]; events: number; stopped_by_bench: string | null; first_batch_wall: number; partition_done_wall: Record<string, number>; end_phase_wall: [number, number] | null; peak_rss_mib: number };
+  const barrier = mkdtempSync(join(tmpdir(), 'episodic-bench-barrier-'));
+  const runs = await Promise.all(Array.from({ length: instances }, () => inChild<Instance>({ kind: 'kafka-run', kafka: target, out, idleMs: KAFKA_IDLE_MS, instance: { barrier, instances } })));
+  rmSync(barrier, { recursive: true, force: true });
+  if (process.env.EPISODIC_BENCH_DEBUG) for (const [i, r] of runs.entries()) for (const [at, line] of r.log) log(`    [${i}] ${((at - Math.min(...runs.map((x) => x.first_batch_wall))) / 1000).toFixed(2)} s ${line}`);
+  const first = Math.min(...runs.map((r) => r.first_batch_wall));
+  const doneAt: Record<string, number> = {};
+  for (const r of runs) for (const [partition, at] of Object.entries(r.partition_done_wall)) doneAt[partition] = Math.max(doneAt[partition] ?? 0, at);
+  const missing = Object.keys(target.ends).filter((p) => doneAt[p] === undefined);
+  if (missing.length > 0) throw new Error(`kafka instances: partitions ${missing.join(', ')} were never read to their end`);
+  // The broker of scripts/kafka starts a group without waiting for more members (initial
+  // rebalance delay 0, for fast tests), so the first instance starts alone and the group settles a
+  // moment later; nothing is committed by then, and the settled group reads every record again.
+  // Timed from the assignment the group settled on: how fast the instances read the topic together.
+  const firstDone = Math.min(...Object.values(doneAt));
+  const assignments = runs.flatMap((r) => r.log.filter(([at, line]) => at < firstDone && line.startsWith('assigned partitions')).map(([at]) => at));
+  const settled = assignments.length > 0 ? Math.max(...assignments) : first;
+  const streamSeconds = (Math.max(...Object.values(doneAt)) - settled) / 1000;
+  const endPhaseSeconds = Math.max(0, ...runs.map((r) => (r.end_phase_wall ? (r.end_phase_wall[1] - r.end_phase_wall[0]) / 1000 : 0)));
+  const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { totals?: { episodes_written?: number } };
+  rmSync(out, { recursive: true, force: true });
+  return {
+    instances,
+    records_read: runs.map((r) => r.events),
+    first_batch_s: runs.map((r) => (r.first_batch_wall - first) / 1000),
+    group_settled_s: (settled - first) / 1000,
+    partition_done_s: Object.fromEntries(Object.entries(doneAt).map(([p, at]) => [p, (at - first) / 1000])),
+    stopped_by_bench: runs.map((r) => r.stopped_by_bench).filter((x) => x !== null),
+    stream_s: streamSeconds,
+    end_of_input_s: endPhaseSeconds,
+    events_per_s: events / (streamSeconds + endPhaseSeconds),
+    episodes_written: manifest.totals?.episodes_written ?? null,
+    peak_rss_mib: runs.map((r) => r.peak_rss_mib),
+  };
 }
 
 async function highWatermarks(settings: ReturnType<typeof kafkaBenchConfig>['source']['kafka']): Promise<Record<string, number>> {
@@ -845,6 +930,8 @@ function table(results: Results): string {
     rows.push(['  reading | end of input (s)', `${e.stream_s.toFixed(1)} | ${e.end_of_input_s.toFixed(1)}  (not timed: startup ${e.startup_s.toFixed(1)}, idle wait ${e.idle_wait_s.toFixed(1)})`]);
     if (e.stopped_by_bench) rows.push(['  did not stop by itself', e.stopped_by_bench]);
     rows.push(['kafka consume-only ceiling', rate(r.kafka.consume_only.events_per_s)]);
+    const so = r.kafka.scaled_out;
+    if (so) rows.push([`kafka end to end, ${so.instances} instances in one group`, `${rate(so.events_per_s)}  (reading ${so.stream_s.toFixed(1)} s + end of input ${so.end_of_input_s.toFixed(1)} s)`]);
   } else if (r.kafka) rows.push(['kafka end to end', `not measured (${r.kafka.reason})`]);
   if (r.duckdb) {
     rows.push(['duckdb batch, 1 thread', rate(r.duckdb.one_thread.events_per_s)]);
@@ -873,6 +960,7 @@ function ratios(results: Results): Record<string, number | null> {
     'replay / duckdb default threads': replayEps && r.duckdb ? replayEps / r.duckdb.default_threads.events_per_s : null,
     'replay / decode-only ceiling': replayEps ? replayEps / r.replay.decode_only.events_per_s : null,
     'kafka / consume-only ceiling': r.kafka?.measured ? r.kafka.ratio : null,
+    'kafka, instances = cores / consume-only ceiling': r.kafka?.measured ? (r.kafka.ratio_scaled_out ?? null) : null,
     'kafka / replay of the same events': r.kafka?.measured ? kafkaToReplay(r) : null,
     'scaling: throughput largest / smallest stream': r.scaling ? r.scaling[r.scaling.length - 1].events_per_s / r.scaling[0].events_per_s : null,
   };
