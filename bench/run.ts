@@ -20,6 +20,7 @@ import type { InputEvent } from '../src/contract/events.ts';
 import { Pipeline } from '../src/pipeline.ts';
 import { Registry } from '../src/privacy/registry.ts';
 import { replay } from '../src/replay.ts';
+import { tuneHeapForStreaming } from '../src/runtime.ts';
 import { readEventFile, readRegistryFile, writeEventsAvro, writeEventsJsonl, writeRegistryJsonl } from '../src/sources/file.ts';
 import { ShardWriter } from '../src/shards/writer.ts';
 import type { EachBatchPayload } from 'kafkajs';
@@ -114,6 +115,8 @@ async function loadRegistry(path: string): Promise<Registry> {
 }
 
 async function runChild(task: ChildTask): Promise<unknown> {
+  // the process settings `episodic` (bin/episodic.js) starts with
+  tuneHeapForStreaming();
   const config = loadConfig();
   switch (task.kind) {
     case 'baseline':

@@ -3,6 +3,8 @@
 import { register } from 'tsx/esm/api';
 
 register();
+const { tuneHeapForStreaming } = await import('../src/runtime.ts');
+tuneHeapForStreaming();
 const { main } = await import('../src/cli.ts');
 const code = await main(process.argv.slice(2));
 process.exit(code);

@@ -481,3 +481,34 @@ test('path simplification keeps the endpoints and removes points within epsilon'
   path.push(1, 1, 1);
   t.deepEqual(path.take(1, 3), [{ x: 1, y: 1, t_ms: 1 }]);
 });
+
+test('a long episode gives the same actions whether they were held as objects or packed while it was open', (t) => {
+  // twenty keys pressed while a drag is held, between clicks and scrolls: the packed log must keep
+  // every field, the drag's place before the keys, and let a double click merge
+  const specs: [number, InputEvent['type'], Partial<InputEvent>?][] = [[0, 'focus', focus('editor')]];
+  let ts = 10;
+  for (let round = 0; round < 6; round++) {
+    specs.push(...click(ts, 10 + round, 20));
+    specs.push(...click(ts + 200, 10 + round, 20));
+    ts += 2000;
+    specs.push([ts, 'mouse_down', { x: 100, y: 100, button: 'left' }]);
+    for (let i = 0; i < 20; i++) specs.push(key(ts + 10 + i * 1500, i % 2 ? 'Escape' : 'Enter'));
+    ts += 40_000;
+    specs.push([ts, 'mouse_move', { x: 180.5, y: 140.25 }], [ts + 5, 'mouse_up', { x: 181, y: 141, button: 'left' }]);
+    specs.push([ts + 100, 'wheel', { x: 5, y: 5, dx: 0, dy: -120 }], [ts + 150, 'wheel', { x: 5, y: 5, dx: 0, dy: -120 }]);
+    ts += 3000;
+  }
+  const { actions } = reduce(episode(...specs));
+  const perRound = ['double_click', 'drag', ...Array.from({ length: 20 }, () => 'key'), 'scroll'];
+  t.deepEqual(
+    actions.map((a) => a.kind),
+    Array.from({ length: 6 }, () => perRound).flat(),
+  );
+  const drag = actions[1];
+  t.deepEqual([drag.x, drag.y, drag.x2, drag.y2, drag.nx2, drag.ny2], [100, 100, 181, 141, 0.181, 0.282]);
+  t.deepEqual(drag.path.at(-1), { x: 180.5, y: 140.25, t_ms: drag.t_ms + 40_000 });
+  t.is(actions[0].context, 0);
+  t.is(actions[2].key, 'Enter');
+  t.is(actions.at(-1)!.dy, -240);
+  t.is(actions.at(-1)!.text, null);
+});

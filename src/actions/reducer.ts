@@ -32,7 +32,11 @@
 import type { ActionSettings } from '../config.ts';
 import type { InputEvent, MouseButton, Redaction } from '../contract/events.ts';
 import { blankAction, type Action, type ActionKind, type EpisodeBuilder, type EpisodeContext, type ReducedEpisode } from '../contract/episode.ts';
+import { ActionLog } from './log.ts';
 import { PathBuffer } from './path.ts';
+
+/** actions kept as objects before the finished ones are packed (see ActionLog). */
+const SPILL_AT = 8;
 import {
   COMMAND_MODIFIERS,
   SHIFT,
@@ -69,7 +73,10 @@ function normalized(value: number | null, size: number): number | null {
 
 /** The reducer as an incremental fold: the sessionizer feeds it events as they are finalized. */
 export class EpisodeReducer implements EpisodeBuilder<ReducedEpisode> {
+  /** the latest actions, as objects: the last one may still merge with a click, and a held button's action goes in among them. */
   private readonly actions: Action[] = [];
+  /** the finished ones before them, packed (created at the first spill). */
+  private log: ActionLog | null = null;
   private readonly contexts: EpisodeContext[] = [];
   private readonly contextIndexByKey = new Map<string, number>();
   private readonly path = new PathBuffer();
@@ -163,8 +170,15 @@ export class EpisodeReducer implements EpisodeBuilder<ReducedEpisode> {
   finish(): ReducedEpisode {
     this.flushTyping();
     this.flushScroll();
+    let actions = this.actions;
+    if (this.log !== null) {
+      const all: Action[] = [];
+      this.log.drainInto(all);
+      for (let i = 0; i < actions.length; i++) all.push(actions[i]);
+      actions = all;
+    }
     return {
-      actions: this.actions,
+      actions,
       contexts: this.contexts,
       screen_width: this.firstScreenWidth,
       screen_height: this.firstScreenHeight,
@@ -264,6 +278,24 @@ export class EpisodeReducer implements EpisodeBuilder<ReducedEpisode> {
     action.path = this.path.take(this.path.length, this.settings.path_epsilon_px);
     if (this.pressInsertAt === this.actions.length) this.actions.push(action);
     else this.actions.splice(this.pressInsertAt, 0, action);
+    this.spill();
+  }
+
+  /**
+   * Moves finished actions into the packed log once a few have gathered: all but the last (a click
+   * may still merge into it) and, while a button is held, none from where its action will go.
+   */
+  private spill(): void {
+    const actions = this.actions;
+    if (actions.length < SPILL_AT) return;
+    let keepFrom = actions.length - 1;
+    if (this.press !== null && this.pressInsertAt < keepFrom) keepFrom = this.pressInsertAt;
+    if (keepFrom <= 0) return;
+    const log = (this.log ??= new ActionLog());
+    for (let i = 0; i < keepFrom; i++) log.append(actions[i]);
+    actions.splice(0, keepFrom);
+    // an index into `actions`; only read while a press is held or at its release
+    this.pressInsertAt -= keepFrom;
   }
 
   private trackPress(press: Action, x: number, y: number): void {
@@ -357,6 +389,7 @@ export class EpisodeReducer implements EpisodeBuilder<ReducedEpisode> {
     const action = this.newAction(kind, e);
     action.key = key;
     this.actions.push(action);
+    this.spill();
     return action;
   }
 
@@ -420,6 +453,7 @@ export class EpisodeReducer implements EpisodeBuilder<ReducedEpisode> {
     if (this.typing === null) return;
     this.actions.push(this.typing);
     this.typing = null;
+    this.spill();
   }
 
   private flushScroll(): void {
@@ -428,6 +462,7 @@ export class EpisodeReducer implements EpisodeBuilder<ReducedEpisode> {
     scroll.path = this.path.take(this.scrollPathEnd, this.settings.path_epsilon_px);
     this.actions.push(scroll);
     this.scroll = null;
+    this.spill();
   }
 
   /** A new action at event `e`: its time, window, screen frame and redaction. */
