@@ -78,7 +78,9 @@ export class ActionLog {
     }
     this.nPoints += path.length;
     n[at + PATH_END] = this.nPoints;
-    this.refs.push(action.text, action.key, action.frame_uri, action.key_times_ms);
+    // an array grown by push keeps room for 16 more: the copy holds just the times
+    const times = action.key_times_ms;
+    this.refs.push(action.text, action.key, action.frame_uri, times === null ? null : times.slice());
     this.length++;
   }
 
