@@ -12,14 +12,14 @@ function ensureScratch(n: number): void {
   if (stackScratch.length < 2 * n) stackScratch = new Int32Array(Math.max(2 * n, stackScratch.length * 2));
 }
 
-/** Squared distance from point i to the segment a-b (to the segment, so an out-and-back path keeps its turn). */
-function distanceToSegment2(xs: Float64Array, ys: Float64Array, i: number, a: number, b: number): number {
-  const ax = xs[a];
-  const ay = ys[a];
-  const vx = xs[b] - ax;
-  const vy = ys[b] - ay;
-  const wx = xs[i] - ax;
-  const wy = ys[i] - ay;
+/** Squared distance from point i to the segment a-b (to the segment, so an out-and-back path keeps its turn); points are x, y, t triples. */
+function distanceToSegment2(p: Float64Array, i: number, a: number, b: number): number {
+  const ax = p[3 * a];
+  const ay = p[3 * a + 1];
+  const vx = p[3 * b] - ax;
+  const vy = p[3 * b + 1] - ay;
+  const wx = p[3 * i] - ax;
+  const wy = p[3 * i + 1] - ay;
   const len2 = vx * vx + vy * vy;
   let t = len2 === 0 ? 0 : (wx * vx + wy * vy) / len2;
   if (t < 0) t = 0;
@@ -30,23 +30,22 @@ function distanceToSegment2(xs: Float64Array, ys: Float64Array, i: number, a: nu
 }
 
 export class PathBuffer {
-  private xs: Float64Array;
-  private ys: Float64Array;
-  private ts: Float64Array;
+  /** x, y, t of each point, one after the other: one allocation per open episode, not three. */
+  private points: Float64Array<ArrayBuffer>;
   length = 0;
 
   // small to start: 50k devices open at once each hold one; a long path grows it by doubling
   constructor(capacity = 16) {
-    this.xs = new Float64Array(capacity);
-    this.ys = new Float64Array(capacity);
-    this.ts = new Float64Array(capacity);
+    this.points = new Float64Array(3 * capacity);
   }
 
   push(x: number, y: number, t: number): void {
-    if (this.length === this.xs.length) this.grow();
-    this.xs[this.length] = x;
-    this.ys[this.length] = y;
-    this.ts[this.length] = t;
+    const at = 3 * this.length;
+    if (at === this.points.length) this.grow();
+    const p = this.points;
+    p[at] = x;
+    p[at + 1] = y;
+    p[at + 2] = t;
     this.length++;
   }
 
@@ -61,18 +60,15 @@ export class PathBuffer {
   take(end: number, epsilon: number): PathPoint[] {
     const n = Math.min(end, this.length);
     const out: PathPoint[] = [];
+    const p = this.points;
     if (n > 0) {
       const keep = this.simplify(n, epsilon);
       for (let i = 0; i < n; i++) {
-        if (keep[i] === 1) out.push({ x: this.xs[i], y: this.ys[i], t_ms: this.ts[i] });
+        if (keep[i] === 1) out.push({ x: p[3 * i], y: p[3 * i + 1], t_ms: p[3 * i + 2] });
       }
     }
     const rest = this.length - n;
-    if (rest > 0) {
-      this.xs.copyWithin(0, n, this.length);
-      this.ys.copyWithin(0, n, this.length);
-      this.ts.copyWithin(0, n, this.length);
-    }
+    if (rest > 0) p.copyWithin(0, 3 * n, 3 * this.length);
     this.length = rest;
     return out;
   }
@@ -82,6 +78,7 @@ export class PathBuffer {
     ensureScratch(n);
     const keep = keepScratch;
     const stack = stackScratch;
+    const p = this.points;
     keep.fill(0, 0, n);
     keep[0] = 1;
     keep[n - 1] = 1;
@@ -98,7 +95,7 @@ export class PathBuffer {
       let farthest = -1;
       let farthest2 = -1;
       for (let i = first + 1; i < last; i++) {
-        const d2 = distanceToSegment2(this.xs, this.ys, i, first, last);
+        const d2 = distanceToSegment2(p, i, first, last);
         if (d2 > farthest2) {
           farthest2 = d2;
           farthest = i;
@@ -120,15 +117,8 @@ export class PathBuffer {
   }
 
   private grow(): void {
-    const capacity = this.xs.length * 2;
-    const xs = new Float64Array(capacity);
-    const ys = new Float64Array(capacity);
-    const ts = new Float64Array(capacity);
-    xs.set(this.xs);
-    ys.set(this.ys);
-    ts.set(this.ts);
-    this.xs = xs;
-    this.ys = ys;
-    this.ts = ts;
+    const points = new Float64Array(this.points.length * 2);
+    points.set(this.points);
+    this.points = points;
   }
 }

@@ -36,7 +36,7 @@ import { ActionLog } from './log.ts';
 import { PathBuffer } from './path.ts';
 
 /** actions kept as objects before the finished ones are packed (see ActionLog). */
-const SPILL_AT = 8;
+const SPILL_AT = 2;
 import {
   COMMAND_MODIFIERS,
   SHIFT,
@@ -78,7 +78,6 @@ export class EpisodeReducer implements EpisodeBuilder<ReducedEpisode> {
   /** the finished ones before them, packed (created at the first spill). */
   private log: ActionLog | null = null;
   private readonly contexts: EpisodeContext[] = [];
-  private readonly contextIndexByKey = new Map<string, number>();
   private readonly path = new PathBuffer();
 
   private screenWidth = 0;
@@ -506,13 +505,15 @@ export class EpisodeReducer implements EpisodeBuilder<ReducedEpisode> {
     const title = focus.redacted === undefined ? (context.title ?? null) : null;
     const url = focus.redacted === undefined ? (context.url ?? null) : null;
     const euLinked = focus.eu_linked ?? false;
-    const key = JSON.stringify([app, title, url, euLinked]);
-    let index = this.contextIndexByKey.get(key);
-    if (index === undefined) {
-      index = this.contexts.length;
-      this.contexts.push({ app, title, url, eu_linked: euLinked });
-      this.contextIndexByKey.set(key, index);
+    // an episode visits a handful of windows: a scan costs less than a map per open episode
+    const contexts = this.contexts;
+    let index = 0;
+    while (index < contexts.length) {
+      const c = contexts[index];
+      if (c.app === app && c.title === title && c.url === url && c.eu_linked === euLinked) break;
+      index++;
     }
+    if (index === contexts.length) contexts.push({ app, title, url, eu_linked: euLinked });
     this.focusContextIndex = index;
     return index;
   }

@@ -21,14 +21,18 @@ export class Registry {
   private readonly regions = new Map<string, string>();
   private readonly exemptions = new Map<string, Exemption[]>();
   private readonly erased = new Set<string>();
+  private applied = 0;
+
   /**
    * Changes with every record applied: a stage that caches what it looked up for a person (the
    * gate does, per device) compares it to know whether its answer may have changed.
    */
-  version = 0;
+  get version(): number {
+    return this.applied;
+  }
 
   apply(record: RegistryRecord): void {
-    this.version++;
+    this.applied++;
     switch (record.kind) {
       case 'person':
         this.regions.set(record.user_id, normalizeRegion(record.region));
