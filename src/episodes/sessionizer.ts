@@ -313,7 +313,7 @@ export class Sessionizer<GateState, Body> {
       device.pendingHead = 0;
     } else if (n >= PENDING_COMPACT_SLOTS || n >= pending.length - n) {
       // the dead slots still reference their events: cut them off once they are as many as the
-      // live ones (O(1) per event amortized), or 10k quiet devices would each keep ~1k events alive
+      // live ones (O(1) per event amortized), or each of 10k open devices keeps up to 1k events alive
       pending.splice(0, n);
       offsets.splice(0, n);
       device.pendingHead = 0;
