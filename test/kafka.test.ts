@@ -219,7 +219,7 @@ test.serial('an instance killed with SIGKILL mid-stream and restarted writes eve
   t.deepEqual(sortedIds(datasetRows(names.out)), sortedIds(expected));
 });
 
-test.serial('garbage and events from the future go to the dead-letter topic with their bytes and headers; the rest is written', async (t) => {
+test.serial('garbage, events that break the contract and events from the future go to the dead-letter topic with their bytes and headers; the rest is written', async (t) => {
   const { names, config } = setup('dlq');
   await produce(config, files.first, true);
   const kafka = new Kafka({ clientId: 'kafka-test', brokers: broker.brokers, logLevel: logLevel.WARN });
@@ -228,11 +228,14 @@ test.serial('garbage and events from the future go to the dead-letter topic with
   const device = events[0].device_id;
   const garbage = Buffer.from([0x00, 0x00, 0x00, 0x00, 0x01, 0xff, 0xfe, 0x07]);
   const future = frameConfluent(1, encodeEvent({ ...events[0], event_id: 'from-the-future', ts: Date.now() + 86_400_000 }));
+  // decodes, but breaks a value rule of the contract: the pipeline's own dead letter
+  const keyless = encodeEvent({ ...events[0], event_id: 'no-key', type: 'key_down', key: undefined, char: undefined });
   await producer.send({
     topic: names.events,
     messages: [
       { key: device, value: garbage, headers: { agent: 'test' } },
       { key: device, value: future },
+      { key: device, value: keyless },
     ],
   });
   await producer.disconnect();
@@ -240,10 +243,11 @@ test.serial('garbage and events from the future go to the dead-letter topic with
   await succeeds(run(config));
   t.deepEqual(sortedIds(datasetRows(names.out)), sortedIds(expected));
 
-  const letters = await readTopic(kafka, names.dead_letter, 2);
+  const letters = await readTopic(kafka, names.dead_letter, 3);
   const byOffset = (m: KafkaMessage) => Number(m.headers?.['episodic.source.offset']?.toString());
   letters.sort((x, y) => byOffset(x) - byOffset(y));
-  t.deepEqual(letters.map((m) => m.value), [garbage, future]);
+  t.deepEqual(letters.map((m) => m.value), [garbage, future, keyless]);
+  t.is(letters[2].headers!['episodic.error']!.toString(), "field 'key': required for key_down events");
   t.regex(letters[0].headers!['episodic.error']!.toString(), /undecodable/);
   t.is(letters[0].headers!.agent!.toString(), 'test', 'original headers are kept');
   t.regex(letters[1].headers!['episodic.error']!.toString(), /ahead of the broker timestamp/);
