@@ -176,7 +176,8 @@ export class Pipeline {
 
   private finishEpisode(episode: ClosedEpisode<ReducedEpisode>): void {
     // The gate decided on each event as it came; a registry update that arrived while the episode
-    // was open (an erasure, a move out of a captured region) still stops it from being written.
+    // was open (an erasure, a move out of a captured region, an exemption reaching back into it)
+    // still stops it from being written.
     const userId = episode.user_id;
     const registry = this.registry;
     if (registry.isErased(userId)) {
@@ -190,6 +191,14 @@ export class Pipeline {
     }
     if (!this.captureRegions.has(region)) {
       this.audit.drop('not_captured_region', episode.n_events);
+      return;
+    }
+    // an exemption that arrived late, reaching back into the episode: the gate let those events
+    // through before it knew, so the episode is not written (fail closed, like an erasure)
+    const exemption = registry.exemptionDuring(userId, episode.start_ts, episode.end_ts);
+    if (exemption !== null) {
+      this.audit.drop('exempt', episode.n_events);
+      this.audit.exemption(exemption, episode.n_events);
       return;
     }
     const reduced = episode.body;

@@ -256,6 +256,31 @@ test('an erasure that arrives while the episode is open keeps the episode from b
   t.is(audit.dropped_events.erased, 9);
 });
 
+test('an exemption that arrives while the episode is open and reaches back into it keeps the episode from being written', (t) => {
+  // a move 40 s later finalizes the clicks (grace 30 s) while the episode stays open (gap 5 min):
+  // the gate has let them through before the exemption was known
+  const registry = new Registry();
+  registry.apply({ kind: 'person', user_id: 'u-w', region: 'US' });
+  const rows: EpisodeRow[] = [];
+  const pipeline = new Pipeline(parseConfig(''), FIXTURE_KEY, registry, { episode: (r) => rows.push(r), deadLetter: () => {} });
+  const events = workEvents('u-w');
+  events.push({ event_id: 'w-late', device_id: 'dev-w', user_id: 'u-w', seq: events.length, ts: T0 + 40_000, type: 'mouse_move', x: 1, y: 1 });
+  pipeline.pushEvents(events);
+  registry.apply({ kind: 'exemption', user_id: 'u-w', from: T0 + 2500, until: T0 + 60 * 60_000, reason: 'sensitive_material' });
+  pipeline.end();
+  t.deepEqual(rows, []);
+  const audit = pipeline.audit.toJSON();
+  t.is(audit.dropped_events.exempt, 10, 'the 9 events of the episode and the move inside the exemption');
+  t.is(audit.exemption_reasons.sensitive_material, 10);
+});
+
+test('an exemption that starts after the open episode ends does not touch it', (t) => {
+  const { rows } = openEpisodeThen((registry) =>
+    registry.apply({ kind: 'exemption', user_id: 'u-w', from: T0 + 10_000, until: null, reason: 'power' }),
+  );
+  t.is(rows.length, 1);
+});
+
 test('a move out of the captured regions while the episode is open keeps the episode from being written', (t) => {
   const { rows, audit } = openEpisodeThen((registry) => registry.apply({ kind: 'person', user_id: 'u-w', region: 'FR' }));
   t.deepEqual(rows, []);

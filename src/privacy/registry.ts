@@ -84,6 +84,17 @@ export class Registry {
     return null;
   }
 
+  /** The reason of an exemption that covers any moment of [start, end], or null. */
+  exemptionDuring(userId: string, start: number, end: number): ExemptionReason | null {
+    const list = this.exemptions.get(userId);
+    if (list === undefined) return null;
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i];
+      if (e.from <= end && (e.until === null || start < e.until)) return e.reason;
+    }
+    return null;
+  }
+
   isErased(userId: string): boolean {
     return this.erased.has(userId);
   }
