@@ -6,6 +6,7 @@
 // Every measurement calls the product's own code (replay(), Pipeline, ShardWriter, readEventFile),
 // never a copy. Anything whose peak RSS matters runs in a child process of its own (this file with
 // `--child TASK`), so one measurement's heap never inflates the next one's figure.
+// EPISODIC_BENCH_DEBUG=1 prints the log of each Kafka instance (assignments, commits) with its time.
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
