@@ -75,13 +75,7 @@ export class Registry {
 
   /** The reason of an exemption that covers ts (from <= ts < until, until null = for good), or null. */
   exemptionAt(userId: string, ts: number): ExemptionReason | null {
-    const list = this.exemptions.get(userId);
-    if (list === undefined) return null;
-    for (let i = 0; i < list.length; i++) {
-      const e = list[i];
-      if (e.from <= ts && (e.until === null || ts < e.until)) return e.reason;
-    }
-    return null;
+    return this.exemptionDuring(userId, ts, ts);
   }
 
   /** The reason of an exemption that covers any moment of [start, end], or null. */
