@@ -12,7 +12,7 @@ import { Sessionizer } from './episodes/sessionizer.ts';
 import { EpisodeReducer } from './actions/reducer.ts';
 import { PrivacyAudit } from './privacy/audit.ts';
 import { PrivacyGate } from './privacy/gate.ts';
-import { normalizeRegion, type Registry } from './privacy/registry.ts';
+import type { Registry } from './privacy/registry.ts';
 import { scrubActions } from './privacy/scrub.ts';
 import { Pseudonymizer } from './privacy/pseudonym.ts';
 
@@ -54,7 +54,7 @@ export class Pipeline {
   private readonly pseudonyms: Pseudonymizer;
   private readonly closed: ClosedEpisode<ReducedEpisode>[] = [];
   private readonly splitOfUser = new Map<string, Split>();
-  private readonly captureRegions: ReadonlySet<string>;
+  private readonly gate: PrivacyGate;
   private readonly counts = {
     records_in: 0,
     dead_letters: 0,
@@ -67,12 +67,12 @@ export class Pipeline {
   constructor(
     private readonly config: PipelineConfig,
     pseudonymKey: string,
-    private readonly registry: Registry,
+    registry: Registry,
     private readonly sink: PipelineSink,
   ) {
     this.pseudonyms = new Pseudonymizer(pseudonymKey);
-    this.captureRegions = new Set(config.capture.regions.map(normalizeRegion));
     const gate = new PrivacyGate(privacySettings(config), registry, this.audit);
+    this.gate = gate;
     const actionSettings = config.actions;
     this.sessionizer = new Sessionizer(
       config.session,
@@ -175,32 +175,8 @@ export class Pipeline {
   }
 
   private finishEpisode(episode: ClosedEpisode<ReducedEpisode>): void {
-    // The gate decided on each event as it came; a registry update that arrived while the episode
-    // was open (an erasure, a move out of a captured region, an exemption reaching back into it)
-    // still stops it from being written.
-    const userId = episode.user_id;
-    const registry = this.registry;
-    if (registry.isErased(userId)) {
-      this.audit.drop('erased', episode.n_events);
-      return;
-    }
-    const region = registry.regionOf(userId);
-    if (region === undefined) {
-      this.audit.drop('unknown_person', episode.n_events);
-      return;
-    }
-    if (!this.captureRegions.has(region)) {
-      this.audit.drop('not_captured_region', episode.n_events);
-      return;
-    }
-    // an exemption that arrived late, reaching back into the episode: the gate let those events
-    // through before it knew, so the episode is not written (fail closed, like an erasure)
-    const exemption = registry.exemptionDuring(userId, episode.start_ts, episode.end_ts);
-    if (exemption !== null) {
-      this.audit.drop('exempt', episode.n_events);
-      this.audit.exemption(exemption, episode.n_events);
-      return;
-    }
+    // The gate decided on each event as it came; the registry may have changed since.
+    if (!this.gate.admitsClosedEpisode(episode.user_id, episode.start_ts, episode.end_ts, episode.n_events)) return;
     const reduced = episode.body;
     if (reduced.actions.length < this.config.session.min_actions || reduced.actions.length === 0) {
       this.counts.too_few_actions++;

@@ -34,9 +34,6 @@ import type { InputEvent, MouseButton, Redaction } from '../contract/events.ts';
 import { blankAction, type Action, type ActionKind, type EpisodeBuilder, type EpisodeContext, type ReducedEpisode } from '../contract/episode.ts';
 import { ActionLog } from './log.ts';
 import { PathBuffer } from './path.ts';
-
-/** actions kept as objects before the finished ones are packed (see ActionLog). */
-const SPILL_AT = 2;
 import {
   COMMAND_MODIFIERS,
   SHIFT,
@@ -280,13 +277,18 @@ export class EpisodeReducer implements EpisodeBuilder<ReducedEpisode> {
     this.spill();
   }
 
+  /** Appends a finished action. */
+  private emit(action: Action): void {
+    this.actions.push(action);
+    this.spill();
+  }
+
   /**
-   * Moves finished actions into the packed log once a few have gathered: all but the last (a click
-   * may still merge into it) and, while a button is held, none from where its action will go.
+   * Moves finished actions into the packed log: all but the last (a click may still merge into it)
+   * and, while a button is held, none from where its action will go.
    */
   private spill(): void {
     const actions = this.actions;
-    if (actions.length < SPILL_AT) return;
     let keepFrom = actions.length - 1;
     if (this.press !== null && this.pressInsertAt < keepFrom) keepFrom = this.pressInsertAt;
     if (keepFrom <= 0) return;
@@ -387,8 +389,7 @@ export class EpisodeReducer implements EpisodeBuilder<ReducedEpisode> {
     this.path.clear();
     const action = this.newAction(kind, e);
     action.key = key;
-    this.actions.push(action);
-    this.spill();
+    this.emit(action);
     return action;
   }
 
@@ -450,18 +451,17 @@ export class EpisodeReducer implements EpisodeBuilder<ReducedEpisode> {
 
   private flushTyping(): void {
     if (this.typing === null) return;
-    this.actions.push(this.typing);
+    const typing = this.typing;
     this.typing = null;
-    this.spill();
+    this.emit(typing);
   }
 
   private flushScroll(): void {
     const scroll = this.scroll;
     if (scroll === null) return;
     scroll.path = this.path.take(this.scrollPathEnd, this.settings.path_epsilon_px);
-    this.actions.push(scroll);
     this.scroll = null;
-    this.spill();
+    this.emit(scroll);
   }
 
   /** A new action at event `e`: its time, window, screen frame and redaction. */

@@ -3,6 +3,7 @@
 // `newInputEvent` shape, nulls as undefined), so everything after the source is blind to the encoding.
 import { readFileSync } from 'node:fs';
 import avro from 'avsc';
+import { latin1Slice, utf8Slice } from '../bytes.ts';
 import { EVENT_TYPES, MODIFIERS, MOUSE_BUTTONS, newInputEvent } from './events.ts';
 import type { InputEvent, Modifier, RegistryRecord, Screen, WindowContext } from './events.ts';
 
@@ -25,12 +26,15 @@ export const registryRecordType: AvroType = loadSchema('registry-record.avsc');
 const CONFLUENT_MAGIC = 0;
 const CONFLUENT_HEADER_BYTES = 5;
 
+/** The schema id of a Confluent-framed message; null for a buffer without the magic byte (plain payload). */
+function frameSchemaId(buf: Buffer): number | null {
+  return buf.length >= CONFLUENT_HEADER_BYTES && buf[0] === CONFLUENT_MAGIC ? buf.readUInt32BE(1) : null;
+}
+
 /** Splits a Confluent-framed message; a buffer without the magic byte is returned as plain payload. */
 export function stripConfluentFraming(buf: Buffer): { schemaId: number | null; payload: Buffer } {
-  if (buf.length >= CONFLUENT_HEADER_BYTES && buf[0] === CONFLUENT_MAGIC) {
-    return { schemaId: buf.readUInt32BE(1), payload: buf.subarray(CONFLUENT_HEADER_BYTES) };
-  }
-  return { schemaId: null, payload: buf };
+  const schemaId = frameSchemaId(buf);
+  return { schemaId, payload: schemaId === null ? buf : buf.subarray(CONFLUENT_HEADER_BYTES) };
 }
 
 export function frameConfluent(schemaId: number, payload: Buffer): Buffer {
@@ -252,10 +256,6 @@ function readLong(b: Buffer): number {
   return f % 2 === 0 ? f / 2 : -(f + 1) / 2;
 }
 
-// Buffer's own decoders without the argument checks of `toString` (present on every Node Buffer, untyped).
-const utf8Slice = (Buffer.prototype as unknown as { utf8Slice(this: Buffer, start: number, end: number): string }).utf8Slice;
-const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Buffer, start: number, end: number): string }).latin1Slice;
-
 /** Reads a string that is new almost every time (event ids, text): decoded straight from the bytes. */
 function readString(b: Buffer): string {
   const len = readLong(b);
@@ -410,27 +410,21 @@ export function encodeRegistryRecord(r: RegistryRecord): Buffer {
   return registryRecordType.toBuffer(registryToAvro(r));
 }
 
+const wholeCursor: AvroCursor = { pos: 0 };
+
+/** Reads one value from `start` to the end of `buf`; no cursor or payload copy per message. */
 function readWhole<T>(
   read: (buf: Buffer, cursor: AvroCursor, resolver: AvroResolver | undefined) => T,
-  payload: Buffer,
+  buf: Buffer,
+  start: number,
   resolver: AvroResolver | undefined,
   what: string,
 ): T {
-  const cursor = { pos: 0 };
-  const value = read(payload, cursor, resolver);
-  if (cursor.pos !== payload.length) throw new Error(`Avro ${what} has ${payload.length - cursor.pos} trailing bytes (wrong writer schema?)`);
+  const cursor = wholeCursor;
+  cursor.pos = start;
+  const value = read(buf, cursor, resolver);
+  if (cursor.pos !== buf.length) throw new Error(`Avro ${what} has ${buf.length - cursor.pos} trailing bytes (wrong writer schema?)`);
   return value;
-}
-
-function pickReading(
-  writers: WriterSchemas,
-  buf: Buffer,
-  writerType: AvroType | undefined,
-): { payload: Buffer; resolver: AvroResolver | undefined } {
-  const { schemaId, payload } = stripConfluentFraming(buf);
-  if (writerType !== undefined) return { payload, resolver: writers.forType(writerType).resolver };
-  const reading = schemaId === null ? undefined : writers.forId(schemaId);
-  return { payload, resolver: reading?.resolver };
 }
 
 /**
@@ -442,23 +436,10 @@ function pickReading(
  * checked yet (run `checkEventValues`).
  */
 export function decodeEventBytes(buf: Buffer, writerType?: AvroType): InputEvent {
-  if (writerType === undefined && fastEventReaderActive) {
-    // the common case on Kafka, one message at a time: no framing split, no cursor object
-    const framed = buf.length >= CONFLUENT_HEADER_BYTES && buf[0] === CONFLUENT_MAGIC;
-    const reading = framed ? eventWriters.forId(buf.readUInt32BE(1)) : undefined;
-    if (reading === undefined || reading.resolver === undefined) {
-      const cursor = messageCursor;
-      cursor.pos = framed ? CONFLUENT_HEADER_BYTES : 0;
-      const event = readEventFast(buf, cursor);
-      if (cursor.pos !== buf.length) throw new Error(`Avro event has ${buf.length - cursor.pos} trailing bytes (wrong writer schema?)`);
-      return event;
-    }
-  }
-  const { payload, resolver } = pickReading(eventWriters, buf, writerType);
-  return readWhole(readEvent, payload, resolver, 'event');
+  const schemaId = frameSchemaId(buf);
+  const reading = writerType !== undefined ? eventWriters.forType(writerType) : schemaId === null ? undefined : eventWriters.forId(schemaId);
+  return readWhole(readEvent, buf, schemaId === null ? 0 : CONFLUENT_HEADER_BYTES, reading?.resolver, 'event');
 }
-
-const messageCursor: AvroCursor = { pos: 0 };
 
 /**
  * Decodes one registry record (wire-shaped object, nulls left out; run `decodeRegistryRecord`).
@@ -466,15 +447,15 @@ const messageCursor: AvroCursor = { pos: 0 };
  * the frame's schema id is registered or when the bytes do not decode as plain binary.
  */
 export function decodeRegistryRecordBytes(buf: Buffer, writerType?: AvroType): Record<string, unknown> {
-  const { schemaId, payload } = stripConfluentFraming(buf);
+  const schemaId = frameSchemaId(buf);
   const registered = schemaId === null ? undefined : registryWriters.forId(schemaId);
   const resolver = writerType !== undefined ? registryWriters.forType(writerType).resolver : registered?.resolver;
-  const read = (bytes: Buffer) => readWhole(readRegistryValue, bytes, resolver, 'registry record');
-  if (schemaId === null) return read(buf);
-  if (registered !== undefined) return read(payload);
+  const read = (start: number) => readWhole(readRegistryValue, buf, start, resolver, 'registry record');
+  if (schemaId === null) return read(0);
+  if (registered !== undefined) return read(CONFLUENT_HEADER_BYTES);
   try {
-    return read(buf);
+    return read(0);
   } catch {
-    return read(payload);
+    return read(CONFLUENT_HEADER_BYTES);
   }
 }

@@ -39,8 +39,12 @@ function fail(reason: string): { ok: false; reason: string } {
   return { ok: false, reason };
 }
 
+function fieldReason(field: string, expected: string, got: unknown): string {
+  return `field '${field}': expected ${expected}, got ${describe(got)}`;
+}
+
 function fieldError(field: string, expected: string, got: unknown): { ok: false; reason: string } {
-  return fail(`field '${field}': expected ${expected}, got ${describe(got)}`);
+  return fail(fieldReason(field, expected, got));
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -229,10 +233,6 @@ function requiredForType(e: InputEvent): string | undefined {
     default:
       return undefined;
   }
-}
-
-function fieldReason(field: string, expected: string, got: unknown): string {
-  return `field '${field}': expected ${expected}, got ${describe(got)}`;
 }
 
 function finiteOrAbsent(value: number | undefined): boolean {

@@ -180,19 +180,41 @@ export class PrivacyGate implements EventGate<DevicePrivacyState> {
 
   private readonly keep: { verdict: 'keep'; event: InputEvent } = { verdict: 'keep', event: undefined as unknown as InputEvent };
 
-  private lookUpPerson(userId: string, state: DevicePrivacyState): void {
-    const registry = this.registry;
-    let drop: DropRule | null = null;
-    if (registry.isErased(userId)) drop = 'erased';
-    else {
-      const region = registry.regionOf(userId);
-      if (region === undefined) drop = 'unknown_person';
-      else if (!this.captureRegions.has(region)) drop = 'not_captured_region';
+  /**
+   * Asked again when an episode closes, since the registry may have changed while it was open: an
+   * erasure, a move out of the captured regions, or an exemption reaching back into the episode
+   * (the events were let through before it was known) keeps the whole episode from being written.
+   * Counts its events under the rule that stops it; true when it may be written.
+   */
+  admitsClosedEpisode(userId: string, startTs: number, endTs: number, nEvents: number): boolean {
+    const rule = this.personRule(userId);
+    if (rule !== null) {
+      this.audit.drop(rule, nEvents);
+      return false;
     }
+    const exemption = this.registry.exemptionDuring(userId, startTs, endTs);
+    if (exemption !== null) {
+      this.audit.drop('exempt', nEvents);
+      this.audit.exemption(exemption, nEvents);
+      return false;
+    }
+    return true;
+  }
+
+  /** What drops the person's events whatever their time (erased, unknown, region not captured), or null. */
+  private personRule(userId: string): DropRule | null {
+    const registry = this.registry;
+    if (registry.isErased(userId)) return 'erased';
+    const region = registry.regionOf(userId);
+    if (region === undefined) return 'unknown_person';
+    return this.captureRegions.has(region) ? null : 'not_captured_region';
+  }
+
+  private lookUpPerson(userId: string, state: DevicePrivacyState): void {
     state.personUserId = userId;
-    state.personVersion = registry.version;
-    state.personDrop = drop;
-    state.personHasExemptions = registry.hasExemptions(userId);
+    state.personVersion = this.registry.version;
+    state.personDrop = this.personRule(userId);
+    state.personHasExemptions = this.registry.hasExemptions(userId);
   }
 
   private dropped(rule: DropRule): GateResult {

@@ -8,7 +8,8 @@ import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import avro from 'avsc';
-import type { DeadLetter, InputEvent, RegistryRecord, SourcePosition } from '../contract/events.ts';
+import { utf8Slice } from '../bytes.ts';
+import type { DeadLetter, InputEvent, RegistryRecord, SourcePosition, SourceRecord } from '../contract/events.ts';
 import { decodeRegistryRecord } from '../contract/decode.ts';
 import {
   eventResolverForSchemaText,
@@ -19,7 +20,6 @@ import {
   registryResolverForSchemaText,
   type AvroCursor,
 } from '../contract/avro.ts';
-import type { SourceRecord } from '../contract/events.ts';
 
 /** One record as read: `value` is the parsed JSON / decoded Avro, unvalidated; `error` when it could not be parsed. */
 export type RawRecord = SourceRecord;
@@ -51,9 +51,6 @@ function isBlank(buf: Buffer, start: number, end: number): boolean {
   }
   return true;
 }
-
-// Buffer's own decoder without the argument checks of `toString` (present on every Node Buffer, untyped).
-const utf8Slice = (Buffer.prototype as unknown as { utf8Slice(this: Buffer, start: number, end: number): string }).utf8Slice;
 
 async function* readJsonl(path: string, batchSize: number): AsyncGenerator<RawRecord[]> {
   let batch: RawRecord[] = [];
