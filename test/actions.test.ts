@@ -3,6 +3,8 @@ import type { ActionSettings } from '../src/config.ts';
 import type { InputEvent } from '../src/contract/events.ts';
 import { reduceEpisode } from '../src/actions/reducer.ts';
 import { PathBuffer } from '../src/actions/path.ts';
+import { ActionLog } from '../src/actions/log.ts';
+import { blankAction, type Action } from '../src/contract/episode.ts';
 
 const settings: ActionSettings = {
   multi_click_ms: 500,
@@ -511,4 +513,28 @@ test('a long episode gives the same actions whether they were held as objects or
   t.is(actions[2].key, 'Enter');
   t.is(actions.at(-1)!.dy, -240);
   t.is(actions.at(-1)!.text, null);
+});
+
+test('packed actions come back exactly as they went in: every field, nulls, paths, text and key times, order', (t) => {
+  const click: Action = { ...blankAction('double_click', 12), duration_ms: 80, x: 10.5, y: 0, nx: 0.01, ny: 0, context: 0 };
+  click.path = [{ x: 1, y: 2, t_ms: 3 }, { x: -4.25, y: 5e9, t_ms: 6 }];
+  const drag: Action = { ...blankAction('drag', 1e7), x: 1, y: 2, nx: 0.5, ny: 1, x2: 3, y2: 4, nx2: 0.25, ny2: 0.75, frame_uri: 's3://f/1.png', context: 2 };
+  const scroll: Action = { ...blankAction('scroll', 13), x: 7, y: 8, dx: 0, dy: -120 };
+  const typed: Action = { ...blankAction('type', 14), duration_ms: 900, text: 'héllo', key_times_ms: [0, 120, 900], context: 1 };
+  const redacted: Action = { ...blankAction('hotkey', 15), key: 'ctrl+v', redacted: 'secure_input' };
+  const stripped: Action = { ...blankAction('type', 16), redacted: 'eu_context', context: 3 };
+  const all = [click, drag, scroll, typed, redacted, stripped];
+  const log = new ActionLog();
+  for (let round = 0; round < 40; round++) for (const action of all) log.append(action);
+  const expected = Array.from({ length: 40 }, () => all).flat().map((a) => structuredClone(a));
+  // the log owns its copies: changing an action after it was packed changes nothing
+  typed.key_times_ms!.push(1000);
+  const out: Action[] = [];
+  log.drainInto(out);
+  t.deepEqual(out, expected);
+  t.deepEqual(Object.keys(out[0]), Object.keys(blankAction('click', 0)));
+  t.is(log.length, 0);
+  const again: Action[] = [];
+  log.drainInto(again);
+  t.deepEqual(again, []);
 });

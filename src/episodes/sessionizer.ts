@@ -69,7 +69,11 @@ class DeviceStream<GateState, Body> {
   /** first pending slot still in use; `pending.length` is 0 whenever nothing is pending. */
   pendingHead = 0;
   maxTs = -Infinity;
-  lastFinalized: InputEvent | null = null;
+  // the last event placed in order, by its sort key and id only: keeping the event itself would
+  // hold a whole event object per open device just to compare three fields
+  lastFinalizedTs = -Infinity;
+  lastFinalizedSeq = -Infinity;
+  lastFinalizedId = '';
   /** stream time when this device last sent anything. */
   lastArrival = 0;
   open: OpenEpisode<Body> | null = null;
@@ -92,6 +96,16 @@ class DeviceStream<GateState, Body> {
     readonly userId: string,
     readonly gateState: GateState,
   ) {}
+
+  isAfterLastFinalized(event: InputEvent): boolean {
+    return this.lastFinalizedTs < event.ts || (this.lastFinalizedTs === event.ts && this.lastFinalizedSeq < event.seq);
+  }
+
+  setLastFinalized(event: InputEvent): void {
+    this.lastFinalizedTs = event.ts;
+    this.lastFinalizedSeq = event.seq;
+    this.lastFinalizedId = event.event_id;
+  }
 }
 
 export class Sessionizer<GateState, Body> {
@@ -126,10 +140,11 @@ export class Sessionizer<GateState, Body> {
     this.counters.events_in++;
     const device = this.deviceOf(event);
 
-    const last = device.lastFinalized;
-    if (last !== null && !before(last, event)) {
+    if (!device.isAfterLastFinalized(event)) {
       // Already past this point: a retry of the last placed event, or an event too late to place.
-      if (last.ts === event.ts && last.seq === event.seq && last.event_id === event.event_id) this.counters.duplicate++;
+      if (device.lastFinalizedTs === event.ts && device.lastFinalizedSeq === event.seq && device.lastFinalizedId === event.event_id) {
+        this.counters.duplicate++;
+      }
       else this.counters.late++;
     } else if (!this.insertPending(device, event, offset)) {
       this.counters.duplicate++;
@@ -246,7 +261,7 @@ export class Sessionizer<GateState, Body> {
       device.lastFocus = null;
       device.lastFrame = null;
     }
-    if (device.lastFinalized === null || before(device.lastFinalized, event)) device.lastFinalized = event;
+    if (device.isAfterLastFinalized(event)) device.setLastFinalized(event);
     if (event.ts > device.maxTs) device.maxTs = event.ts;
   }
 
@@ -306,7 +321,7 @@ export class Sessionizer<GateState, Body> {
       n++;
     }
     if (n === head) return;
-    device.lastFinalized = pending[n - 1];
+    device.setLastFinalized(pending[n - 1]);
     if (n === pending.length) {
       pending.length = 0;
       offsets.length = 0;
