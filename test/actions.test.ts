@@ -467,7 +467,7 @@ test('thousands of events of mostly moves reduce to a handful of actions', (t) =
 });
 
 test('path simplification keeps the endpoints and removes points within epsilon', (t) => {
-  const path = new PathBuffer(2);
+  const path = new PathBuffer();
   for (let i = 0; i <= 10; i++) path.push(i * 10, i % 2 === 0 ? 0 : 2, i);
   path.push(100, 40, 11);
   const points = path.take(path.length, 3);

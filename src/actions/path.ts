@@ -29,15 +29,15 @@ function distanceToSegment2(p: Float64Array, i: number, a: number, b: number): n
   return dx * dx + dy * dy;
 }
 
-export class PathBuffer {
-  /** x, y, t of each point, one after the other: one allocation per open episode, not three. */
-  private points: Float64Array<ArrayBuffer>;
-  length = 0;
+const NO_POINTS = new Float64Array(0);
 
-  // small to start: 50k devices open at once each hold one; a long path grows it by doubling
-  constructor(capacity = 16) {
-    this.points = new Float64Array(3 * capacity);
-  }
+export class PathBuffer {
+  /**
+   * x, y, t of each point, one after the other. Allocated at the first move and let go whenever the
+   * path is taken whole: most of 50k open devices are between actions with no moves pending.
+   */
+  private points: Float64Array<ArrayBuffer> = NO_POINTS;
+  length = 0;
 
   push(x: number, y: number, t: number): void {
     const at = 3 * this.length;
@@ -51,6 +51,7 @@ export class PathBuffer {
 
   clear(): void {
     this.length = 0;
+    this.points = NO_POINTS;
   }
 
   /**
@@ -69,6 +70,7 @@ export class PathBuffer {
     }
     const rest = this.length - n;
     if (rest > 0) p.copyWithin(0, 3 * n, 3 * this.length);
+    else this.points = NO_POINTS;
     this.length = rest;
     return out;
   }
@@ -117,7 +119,8 @@ export class PathBuffer {
   }
 
   private grow(): void {
-    const points = new Float64Array(this.points.length * 2);
+    // small to start; a long path grows by doubling
+    const points = new Float64Array(Math.max(this.points.length * 2, 3 * 16));
     points.set(this.points);
     this.points = points;
   }
