@@ -64,8 +64,13 @@ class DeviceStream<GateState, Body> {
    * array per push cost O(pending) each: a tenth of the replay profile.
    */
   readonly pending: InputEvent[] = [];
-  /** source offset of each pending event (same order), so a consumer knows what it may commit. */
-  readonly pendingOffsets: number[] = [];
+  /**
+   * ts and source offset of each pending event (same order, two slots per event): the offsets so
+   * a consumer knows what it may commit, the times so that finding what the watermark finalizes
+   * reads one array of doubles instead of each waiting event, long gone from the CPU's cache
+   * (that read was a tenth of the pipeline's time).
+   */
+  readonly pendingKeys: number[] = [];
   /** first pending slot still in use; `pending.length` is 0 whenever nothing is pending. */
   pendingHead = 0;
   maxTs = -Infinity;
@@ -211,10 +216,10 @@ export class Sessionizer<GateState, Body> {
     }
     if (i === pending.length) {
       pending.push(event);
-      device.pendingOffsets.push(offset);
+      device.pendingKeys.push(event.ts, offset);
     } else {
       pending.splice(i, 0, event);
-      device.pendingOffsets.splice(i, 0, offset);
+      device.pendingKeys.splice(2 * i, 0, event.ts, offset);
     }
     return true;
   }
@@ -305,8 +310,8 @@ export class Sessionizer<GateState, Body> {
     let min = Infinity;
     for (const device of this.devices.values()) {
       if (device.open !== null && device.open.firstOffset < min) min = device.open.firstOffset;
-      const offsets = device.pendingOffsets;
-      for (let i = device.pendingHead; i < offsets.length; i++) if (offsets[i] < min) min = offsets[i];
+      const keys = device.pendingKeys;
+      for (let i = 2 * device.pendingHead + 1; i < keys.length; i += 2) if (keys[i] < min) min = keys[i];
     }
     return min;
   }
@@ -315,22 +320,22 @@ export class Sessionizer<GateState, Body> {
     const pending = device.pending;
     const head = device.pendingHead;
     let n = head;
-    const offsets = device.pendingOffsets;
-    while (n < pending.length && pending[n].ts <= watermark) {
-      this.process(device, pending[n], offsets[n], out);
+    const keys = device.pendingKeys;
+    while (n < pending.length && keys[2 * n] <= watermark) {
+      this.process(device, pending[n], keys[2 * n + 1], out);
       n++;
     }
     if (n === head) return;
     device.setLastFinalized(pending[n - 1]);
     if (n === pending.length) {
       pending.length = 0;
-      offsets.length = 0;
+      keys.length = 0;
       device.pendingHead = 0;
     } else if (n >= PENDING_COMPACT_SLOTS || n >= pending.length - n) {
       // the dead slots still reference their events: cut them off once they are as many as the
       // live ones (O(1) per event amortized), or each of 10k open devices keeps up to 1k events alive
       pending.splice(0, n);
-      offsets.splice(0, n);
+      keys.splice(0, 2 * n);
       device.pendingHead = 0;
     } else {
       device.pendingHead = n;
