@@ -253,7 +253,10 @@ function readLong(b: Buffer): number {
     f += (x & 0x7f) * scale;
     scale *= 128;
   } while (x >= 0x80 && scale < 2 ** 70);
-  return f % 2 === 0 ? f / 2 : -(f + 1) / 2;
+  // The zig-zag sign is the lowest bit, still in `n` (`f % 2` is a floating-point modulo call). Past
+  // 2^53 a double has no odd values, and the sign bit is lost as it always was here (such a value
+  // fails the contract's safe-integer rules either way).
+  return (n & 1) === 0 || f > Number.MAX_SAFE_INTEGER ? f / 2 : -(f + 1) / 2;
 }
 
 /** Reads a string that is new almost every time (event ids, text): decoded straight from the bytes. */
