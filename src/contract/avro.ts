@@ -269,14 +269,19 @@ function readString(b: Buffer): string {
 }
 
 // Strings that repeat (device and user ids, key codes, typed characters, app names, regions) are
-// interned: the bytes are hashed while they are checked for ASCII and compared against the string
-// last seen in that hash slot. A hit allocates nothing, and the string it returns already carries
+// interned: the bytes are hashed four at a time while they are checked for ASCII, and the words are
+// compared with those of the string last seen in that hash slot (a word compare instead of a
+// `charCodeAt` per character). A hit allocates nothing, and the string it returns already carries
 // its hash, so the Map lookups of the stages downstream (devices, registry) do not compute it again.
 // Sized for a partition's worth of devices and people (tens of thousands): a slot lost to a
 // collision only costs an allocation.
 const INTERN_MAX_BYTES = 48;
+const INTERN_WORDS = INTERN_MAX_BYTES / 4;
 const INTERN_SLOTS = 1 << 16;
 const interned: (string | undefined)[] = new Array<string | undefined>(INTERN_SLOTS).fill(undefined);
+/** the bytes of `interned[slot]` as little-endian words at `slot * INTERN_WORDS`, the last one zero-padded. */
+const internedWords = new Int32Array(INTERN_SLOTS * INTERN_WORDS);
+const wordsRead = new Int32Array(INTERN_WORDS);
 
 function readRepeatedString(b: Buffer): string {
   const len = readLong(b);
@@ -285,21 +290,38 @@ function readRepeatedString(b: Buffer): string {
   at = end;
   if (len < 0 || end > b.length) throw new Error('invalid or truncated string');
   if (len > INTERN_MAX_BYTES) return utf8Slice.call(b, start, end);
-  let hash = 0x811c9dc5 ^ len;
-  for (let i = start; i < end; i++) {
-    const c = b[i];
-    if (c >= 0x80) return utf8Slice.call(b, start, end);
-    hash = Math.imul(hash ^ c, 0x01000193);
+  let hash = len;
+  let bits = 0;
+  let words = 0;
+  let i = start;
+  for (; i + 4 <= end; i += 4) {
+    const word = b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24);
+    bits |= word;
+    wordsRead[words++] = word;
+    hash = Math.imul(hash ^ word, 0x9e3779b1);
+    // the multiplication carries low bits upwards only: fold the high ones back into the slot bits
+    hash ^= hash >>> 16;
   }
-  const slot = (hash >>> 0) & (INTERN_SLOTS - 1);
+  if (i < end) {
+    let word = 0;
+    for (let shift = 0; i < end; i++, shift += 8) word |= b[i] << shift;
+    bits |= word;
+    wordsRead[words++] = word;
+    hash = Math.imul(hash ^ word, 0x9e3779b1);
+    hash ^= hash >>> 16;
+  }
+  if ((bits & 0x80808080) !== 0) return utf8Slice.call(b, start, end);
+  const slot = hash & (INTERN_SLOTS - 1);
+  const base = slot * INTERN_WORDS;
   const known = interned[slot];
   if (known !== undefined && known.length === len) {
-    let i = 0;
-    while (i < len && known.charCodeAt(i) === b[start + i]) i++;
-    if (i === len) return known;
+    let k = 0;
+    while (k < words && internedWords[base + k] === wordsRead[k]) k++;
+    if (k === words) return known;
   }
   const fresh = latin1Slice.call(b, start, end);
   interned[slot] = fresh;
+  for (let k = 0; k < words; k++) internedWords[base + k] = wordsRead[k];
   return fresh;
 }
 
