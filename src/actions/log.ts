@@ -17,6 +17,7 @@ import type { Redaction } from '../contract/events.ts';
 // number of path points.
 const NULLABLE = ['x', 'y', 'nx', 'ny', 'x2', 'y2', 'nx2', 'ny2', 'dx', 'dy'] as const;
 const PRESENT_SHIFT = 6;
+const PRESENT_X = 1 << PRESENT_SHIFT;
 const HAS_TEXT = 1 << 16;
 const HAS_KEY = 1 << 17;
 const HAS_FRAME = 1 << 18;
@@ -45,12 +46,46 @@ export class ActionLog {
     const start = this.used;
     let at = start + FIXED_FIELDS;
     let flags = KIND_INDEX.get(action.kind)! + (REDACTIONS.indexOf(action.redacted) << 4);
-    for (let f = 0; f < NULLABLE.length; f++) {
-      const value = action[NULLABLE[f]];
-      if (value !== null) {
-        r[at++] = value;
-        flags |= 1 << (PRESENT_SHIFT + f);
-      }
+    // one named read per field (in NULLABLE order): a loop over the names is a keyed load each
+    if (action.x !== null) {
+      r[at++] = action.x;
+      flags |= PRESENT_X;
+    }
+    if (action.y !== null) {
+      r[at++] = action.y;
+      flags |= PRESENT_X << 1;
+    }
+    if (action.nx !== null) {
+      r[at++] = action.nx;
+      flags |= PRESENT_X << 2;
+    }
+    if (action.ny !== null) {
+      r[at++] = action.ny;
+      flags |= PRESENT_X << 3;
+    }
+    if (action.x2 !== null) {
+      r[at++] = action.x2;
+      flags |= PRESENT_X << 4;
+    }
+    if (action.y2 !== null) {
+      r[at++] = action.y2;
+      flags |= PRESENT_X << 5;
+    }
+    if (action.nx2 !== null) {
+      r[at++] = action.nx2;
+      flags |= PRESENT_X << 6;
+    }
+    if (action.ny2 !== null) {
+      r[at++] = action.ny2;
+      flags |= PRESENT_X << 7;
+    }
+    if (action.dx !== null) {
+      r[at++] = action.dx;
+      flags |= PRESENT_X << 8;
+    }
+    if (action.dy !== null) {
+      r[at++] = action.dy;
+      flags |= PRESENT_X << 9;
     }
     if (times !== null) {
       flags |= HAS_KEY_TIMES;

@@ -1,4 +1,4 @@
-// Mouse paths: moves are buffered in typed arrays (no object per move) and only the vertices that
+// Mouse paths: moves are buffered as numbers (no object per move) and only the vertices that
 // survive Ramer-Douglas-Peucker simplification become PathPoint objects.
 import type { PathPoint } from '../contract/episode.ts';
 
@@ -13,7 +13,7 @@ function ensureScratch(n: number): void {
 }
 
 /** Squared distance from point i to the segment a-b (to the segment, so an out-and-back path keeps its turn); points are x, y, t triples. */
-function distanceToSegment2(p: Float64Array, i: number, a: number, b: number): number {
+function distanceToSegment2(p: readonly number[], i: number, a: number, b: number): number {
   const ax = p[3 * a];
   const ay = p[3 * a + 1];
   const vx = p[3 * b] - ax;
@@ -29,29 +29,23 @@ function distanceToSegment2(p: Float64Array, i: number, a: number, b: number): n
   return dx * dx + dy * dy;
 }
 
-const NO_POINTS = new Float64Array(0);
-
 export class PathBuffer {
   /**
-   * x, y, t of each point, one after the other. Allocated at the first move and let go whenever the
-   * path is taken whole: most of 50k open devices are between actions with no moves pending.
+   * x, y, t of each point, one after the other, in a plain array of doubles rather than a typed
+   * array: it is let go whenever the path is taken whole (most of 50k open devices are between
+   * actions with no moves pending), and a new typed array per action cost more than the moves.
    */
-  private points: Float64Array<ArrayBuffer> = NO_POINTS;
+  private points: number[] = [];
   length = 0;
 
   push(x: number, y: number, t: number): void {
-    const at = 3 * this.length;
-    if (at === this.points.length) this.grow();
-    const p = this.points;
-    p[at] = x;
-    p[at + 1] = y;
-    p[at + 2] = t;
+    this.points.push(x, y, t);
     this.length++;
   }
 
   clear(): void {
     this.length = 0;
-    this.points = NO_POINTS;
+    this.points = [];
   }
 
   /**
@@ -60,17 +54,25 @@ export class PathBuffer {
    */
   take(end: number, epsilon: number): PathPoint[] {
     const n = Math.min(end, this.length);
-    const out: PathPoint[] = [];
     const p = this.points;
+    let out: PathPoint[] = [];
     if (n > 0) {
       const keep = this.simplify(n, epsilon);
-      for (let i = 0; i < n; i++) {
-        if (keep[i] === 1) out.push({ x: p[3 * i], y: p[3 * i + 1], t_ms: p[3 * i + 2] });
+      let kept = 0;
+      for (let i = 0; i < n; i++) kept += keep[i];
+      // sized once: an open episode holds its latest actions' paths, and a pushed array keeps room for 16 more
+      out = new Array<PathPoint>(kept);
+      for (let i = 0, k = 0; i < n; i++) {
+        if (keep[i] === 1) out[k++] = { x: p[3 * i], y: p[3 * i + 1], t_ms: p[3 * i + 2] };
       }
     }
     const rest = this.length - n;
-    if (rest > 0) p.copyWithin(0, 3 * n, 3 * this.length);
-    else this.points = NO_POINTS;
+    if (rest > 0) {
+      p.copyWithin(0, 3 * n, 3 * this.length);
+      p.length = 3 * rest;
+    } else {
+      this.points = [];
+    }
     this.length = rest;
     return out;
   }
@@ -116,12 +118,5 @@ export class PathBuffer {
       }
     }
     return keep;
-  }
-
-  private grow(): void {
-    // small to start; a long path grows by doubling
-    const points = new Float64Array(Math.max(this.points.length * 2, 3 * 16));
-    points.set(this.points);
-    this.points = points;
   }
 }
