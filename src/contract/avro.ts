@@ -269,18 +269,21 @@ function readString(b: Buffer): string {
 }
 
 // Strings that repeat (device and user ids, key codes, typed characters, app names, regions) are
-// interned: the bytes are hashed four at a time while they are checked for ASCII, and the words are
-// compared with those of the string last seen in that hash slot (a word compare instead of a
-// `charCodeAt` per character). A hit allocates nothing, and the string it returns already carries
+// interned: the bytes are hashed four at a time while they are checked for ASCII, and the length and
+// words are compared with those of the string last seen in that hash slot, kept in one cache line per
+// slot (neither the string nor a `charCodeAt` per character is touched). A hit allocates nothing, and the string it returns already carries
 // its hash, so the Map lookups of the stages downstream (devices, registry) do not compute it again.
 // Sized for a partition's worth of devices and people (tens of thousands): a slot lost to a
 // collision only costs an allocation.
 const INTERN_MAX_BYTES = 48;
 const INTERN_WORDS = INTERN_MAX_BYTES / 4;
+/** per slot: the byte length of `interned[slot]` (-1: empty), then its bytes as words; 64 bytes. */
+const INTERN_SLOT_INTS = 16;
 const INTERN_SLOTS = 1 << 16;
 const interned: (string | undefined)[] = new Array<string | undefined>(INTERN_SLOTS).fill(undefined);
-/** the bytes of `interned[slot]` as little-endian words at `slot * INTERN_WORDS`, the last one zero-padded. */
-const internedWords = new Int32Array(INTERN_SLOTS * INTERN_WORDS);
+/** little-endian words, the last one zero-padded, after the length at `slot * INTERN_SLOT_INTS`. */
+const internedBytes = new Int32Array(INTERN_SLOTS * INTERN_SLOT_INTS);
+for (let slot = 0; slot < INTERN_SLOTS; slot++) internedBytes[slot * INTERN_SLOT_INTS] = -1;
 const wordsRead = new Int32Array(INTERN_WORDS);
 
 function readRepeatedString(b: Buffer): string {
@@ -312,16 +315,16 @@ function readRepeatedString(b: Buffer): string {
   }
   if ((bits & 0x80808080) !== 0) return utf8Slice.call(b, start, end);
   const slot = hash & (INTERN_SLOTS - 1);
-  const base = slot * INTERN_WORDS;
-  const known = interned[slot];
-  if (known !== undefined && known.length === len) {
+  const base = slot * INTERN_SLOT_INTS;
+  if (internedBytes[base] === len) {
     let k = 0;
-    while (k < words && internedWords[base + k] === wordsRead[k]) k++;
-    if (k === words) return known;
+    while (k < words && internedBytes[base + 1 + k] === wordsRead[k]) k++;
+    if (k === words) return interned[slot] as string;
   }
   const fresh = latin1Slice.call(b, start, end);
   interned[slot] = fresh;
-  for (let k = 0; k < words; k++) internedWords[base + k] = wordsRead[k];
+  internedBytes[base] = len;
+  for (let k = 0; k < words; k++) internedBytes[base + 1 + k] = wordsRead[k];
   return fresh;
 }
 
