@@ -108,6 +108,36 @@ function tagsMeet(tags: unknown, set: ReadonlySet<string>): boolean {
   return false;
 }
 
+/** The settings as the gate reads them: normalized names in sets. */
+interface PrivacyRules {
+  readonly captureRegions: ReadonlySet<string>;
+  readonly euRegions: ReadonlySet<string>;
+  readonly euTags: ReadonlySet<string>;
+  readonly sensitiveApps: ReadonlySet<string>;
+  readonly sensitiveUrlPrefixes: readonly string[];
+  readonly sensitiveTags: ReadonlySet<string>;
+}
+
+// Built once per settings object: the Kafka source runs a gate per device, and 50k gates each
+// building the same sets held about 2 KB apiece.
+const rulesOfSettings = new WeakMap<PrivacySettings, PrivacyRules>();
+
+function rulesOf(settings: PrivacySettings): PrivacyRules {
+  let rules = rulesOfSettings.get(settings);
+  if (rules === undefined) {
+    rules = {
+      captureRegions: new Set(settings.capture_regions.map(normalizeRegion)),
+      euRegions: new Set(settings.eu_regions.map(normalizeRegion)),
+      euTags: lowerSet(settings.eu_tags),
+      sensitiveApps: lowerSet(settings.sensitive_contexts.apps),
+      sensitiveUrlPrefixes: settings.sensitive_contexts.url_prefixes.map((p) => p.trim().toLowerCase()).filter((p) => p.length > 0),
+      sensitiveTags: lowerSet(settings.sensitive_contexts.tags),
+    };
+    rulesOfSettings.set(settings, rules);
+  }
+  return rules;
+}
+
 export class PrivacyGate implements EventGate<DevicePrivacyState> {
   private readonly captureRegions: ReadonlySet<string>;
   private readonly euRegions: ReadonlySet<string>;
@@ -122,12 +152,13 @@ export class PrivacyGate implements EventGate<DevicePrivacyState> {
     private readonly registry: Registry,
     private readonly audit: PrivacyAudit,
   ) {
-    this.captureRegions = new Set(settings.capture_regions.map(normalizeRegion));
-    this.euRegions = new Set(settings.eu_regions.map(normalizeRegion));
-    this.euTags = lowerSet(settings.eu_tags);
-    this.sensitiveApps = lowerSet(settings.sensitive_contexts.apps);
-    this.sensitiveUrlPrefixes = settings.sensitive_contexts.url_prefixes.map((p) => p.trim().toLowerCase()).filter((p) => p.length > 0);
-    this.sensitiveTags = lowerSet(settings.sensitive_contexts.tags);
+    const rules = rulesOf(settings);
+    this.captureRegions = rules.captureRegions;
+    this.euRegions = rules.euRegions;
+    this.euTags = rules.euTags;
+    this.sensitiveApps = rules.sensitiveApps;
+    this.sensitiveUrlPrefixes = rules.sensitiveUrlPrefixes;
+    this.sensitiveTags = rules.sensitiveTags;
     this.maxPauseMs = settings.max_pause_ms;
   }
 
