@@ -152,7 +152,19 @@ export class Pipeline {
 
   /** End of input: closes every open episode. */
   end(): void {
-    this.sessionizer.flush(this.closed, () => this.drainClosed());
+    for (const _ of this.endInSteps());
+  }
+
+  /**
+   * End of input in steps of a few dozen episodes, each handed to the sink before the generator
+   * stops: a caller whose sink writes asynchronously (the Parquet encoder) lets it catch up
+   * between steps instead of holding every open episode's rows at once.
+   */
+  *endInSteps(): Generator<void, void, undefined> {
+    for (const _ of this.sessionizer.closeAll(this.closed)) {
+      this.drainClosed();
+      yield;
+    }
     this.drainClosed();
   }
 

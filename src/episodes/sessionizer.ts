@@ -178,13 +178,19 @@ export class Sessionizer<GateState, Body> {
     }
   }
 
+  /** End of input: everything still open is closed. */
+  flush(out: ClosedEpisode<Body>[]): void {
+    for (const _ of this.closeAll(out));
+  }
+
   /**
-   * End of input: everything still open is closed. `drain`, when given, is called whenever `out`
-   * holds a few episodes, so 50k open devices do not all become rows in memory at once.
+   * End of input, in steps: everything still open is closed, and the generator stops whenever `out`
+   * holds a few episodes, so the caller can write them (and let its writer catch up) before the
+   * next step; 50k open devices then never all become rows in memory at once.
    */
-  flush(out: ClosedEpisode<Body>[], drain?: () => void): void {
+  *closeAll(out: ClosedEpisode<Body>[]): Generator<void, void, undefined> {
     for (const device of this.devices.values()) {
-      if (drain !== undefined && out.length >= 64) drain();
+      if (out.length >= 64) yield;
       this.finalize(device, Infinity, out);
       if (device.open) this.close(device, 'end_of_stream', out);
       // the input is over: nothing asks a consumer to keep records for the gate's sake any more
