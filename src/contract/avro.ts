@@ -328,8 +328,19 @@ function readRepeatedString(b: Buffer): string {
   return fresh;
 }
 
+// Doubles are read through a DataView of the buffer, which the compiler turns into one load;
+// `readDoubleLE` assembles the value byte by byte. One view per buffer (an Avro block, a message).
+let doublesOf: Buffer | undefined;
+let doubles = new DataView(new ArrayBuffer(0));
+
 function readDouble(b: Buffer): number {
-  const v = b.readDoubleLE(at);
+  // past the end, `readDoubleLE` throws the error a truncated record has always reported
+  if (at + 8 > b.length) return b.readDoubleLE(at);
+  if (b !== doublesOf) {
+    doublesOf = b;
+    doubles = new DataView(b.buffer, b.byteOffset, b.length);
+  }
+  const v = doubles.getFloat64(at, true);
   at += 8;
   return v;
 }
