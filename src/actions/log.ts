@@ -6,7 +6,7 @@
 // path points and key times follow it, and only its strings (text, key, frame) go in a list of
 // references. The reducer moves an action here once nothing can change it any more; the objects are
 // built again, unchanged, when the episode closes.
-import { ACTION_KINDS, type Action, type ActionKind, type PathPoint } from '../contract/episode.ts';
+import { ACTION_KINDS, blankAction, type Action, type ActionKind, type PathPoint } from '../contract/episode.ts';
 import type { Redaction } from '../contract/events.ts';
 
 // A record: header, t_ms, duration_ms, context, then each present nullable field in NULLABLE order,
@@ -128,28 +128,10 @@ export class ActionLog {
       const header = r![at];
       const flags = header % POINTS_UNIT;
       const nPoints = (header - flags) / POINTS_UNIT;
-      const action: Action = {
-        kind: ACTION_KINDS[flags & 15],
-        t_ms: r![at + 1],
-        duration_ms: r![at + 2],
-        x: null,
-        y: null,
-        nx: null,
-        ny: null,
-        x2: null,
-        y2: null,
-        nx2: null,
-        ny2: null,
-        dx: null,
-        dy: null,
-        text: null,
-        key: null,
-        key_times_ms: null,
-        path: [],
-        frame_uri: null,
-        context: r![at + 3],
-        redacted: REDACTIONS[(flags >>> 4) & 3],
-      };
+      const action = blankAction(ACTION_KINDS[flags & 15], r![at + 1]);
+      action.duration_ms = r![at + 2];
+      action.context = r![at + 3];
+      action.redacted = REDACTIONS[(flags >>> 4) & 3];
       at += FIXED_FIELDS;
       for (let f = 0; f < NULLABLE.length; f++) if ((flags & (1 << (PRESENT_SHIFT + f))) !== 0) action[NULLABLE[f]] = r![at++];
       if ((flags & HAS_KEY_TIMES) !== 0) {
