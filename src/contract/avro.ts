@@ -331,7 +331,7 @@ function readRepeatedString(b: Buffer): string {
 // Doubles are read through a DataView of the buffer, which the compiler turns into one load;
 // `readDoubleLE` assembles the value byte by byte. One view per buffer (an Avro block, a message).
 let doublesOf: Buffer | undefined;
-let doubles = new DataView(new ArrayBuffer(0));
+let doubles: DataView = new DataView(new ArrayBuffer(0));
 
 function readDouble(b: Buffer): number {
   // past the end, `readDoubleLE` throws the error a truncated record has always reported
