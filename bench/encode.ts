@@ -65,7 +65,7 @@ try {
   start = performance.now();
   const writer = new ShardWriter({ dir, writerId: 'bench', formats: ['parquet'] });
   for (const row of rows) writer.add(row);
-  writer.flush();
+  await writer.flush();
   const writeMs = performance.now() - start;
   const bytes = writer.shards.reduce((n, s) => n + s.bytes, 0);
   const raw = writer.shards.reduce((n, s) => n + s.uncompressed_bytes, 0);

@@ -413,7 +413,7 @@ async function sinkBenchmark(input: string, registryPath: string, dir: string, t
   let start = performance.now();
   const writer = new ShardWriter({ dir: oursDir, writerId: 'bench', formats: ['parquet'] });
   for (const row of rows) writer.add(row);
-  writer.flush();
+  await writer.flush();
   const oursSeconds = (performance.now() - start) / 1000;
   const oursBytes = writer.shards.reduce((n, s) => n + s.bytes, 0);
 

@@ -105,8 +105,11 @@ const PrivacyConfig = z.strictObject({
 
 const OutputConfig = z.strictObject({
   dir: z.string().default('out/dataset'),
+  /** parquet is streamed to disk; arrow (Arrow IPC files) is held whole per shard until the shard closes. */
   formats: z.array(z.enum(['parquet', 'arrow'])).min(1).default(['parquet']),
+  /** a split's shard closes once its rows reach this many uncompressed bytes (file size, not memory, for Parquet). */
   shard_target_bytes: z.number().int().positive().default(128 * MiB),
+  /** uncompressed bytes per Parquet row group; the row group being encoded takes up to ~2x this in wasm memory per split. */
   row_group_bytes: z.number().int().positive().max(64 * MiB).default(64 * MiB),
   splits: z
     .strictObject({ train: percent.default(90), validation: percent.default(5), test: percent.default(5) })

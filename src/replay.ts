@@ -88,7 +88,7 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
     rowGroupBytes: config.output.row_group_bytes,
   });
   const pipeline = new Pipeline(config, options.pseudonymKey, registry, {
-    episode: (row) => void writer.add(row),
+    episode: (row) => writer.add(row),
     deadLetter: (letter) => deadLetters.write(letter),
   });
 
@@ -98,9 +98,16 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
       pipeline.pushRecords(batch);
       recordsRead += batch.length;
       options.onProgress?.(recordsRead, pipeline);
+      // the Parquet encoder works while this waits; without it, batches would pile up in wasm memory
+      await writer.drained();
     }
-    pipeline.end();
-    writer.flush();
+    // the episodes still open close a few dozen at a time, the encoder catching up in between
+    for (const _ of pipeline.endInSteps()) await writer.drained();
+    await writer.flush();
+  } catch (error) {
+    // no half-written shard is left behind
+    writer.discard();
+    throw error;
   } finally {
     deadLetters.close();
   }

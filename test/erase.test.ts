@@ -4,7 +4,7 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parseConfig } from '../src/config.ts';
@@ -15,9 +15,8 @@ import { Pipeline } from '../src/pipeline.ts';
 import { eraseUser, rowsFromTable, ERASURE_LOG_FILE } from '../src/privacy/erase.ts';
 import { Registry } from '../src/privacy/registry.ts';
 import { renderDatasetCard } from '../src/shards/card.ts';
-import { encodeEpisodes } from '../src/shards/columns.ts';
-import { tableToParquet } from '../src/shards/parquet.ts';
-import { writeFileAtomic } from '../src/shards/atomic.ts';
+import { ShardFile, ShardWriter, type ShardInfo } from '../src/shards/writer.ts';
+import { writeDatasetFiles } from '../src/shards/dataset.ts';
 import { replay } from '../src/replay.ts';
 import { readDatasetRows, type Row } from './helpers/dataset.ts';
 import { FIXTURES_DIR, FIXTURE_KEY } from './helpers/fixtures.ts';
@@ -152,7 +151,7 @@ test("erase removes every episode of the person, leaves everyone else's rows unc
 
 test('a shard left empty by an erasure is removed and unlisted, and its split disappears from the card', async (t) => {
   const dir = await officeDataset();
-  const entry = eraseUser(dir, pseudonym(ALONE));
+  const entry = await eraseUser(dir, pseudonym(ALONE));
   t.like(entry, { episodes_removed: 1, shards_rewritten: 2 });
   t.deepEqual(checkIndependently(dir).problems, []);
   t.deepEqual(readdirSync(join(dir, 'data', 'validation')), []);
@@ -164,10 +163,10 @@ test('a shard left empty by an erasure is removed and unlisted, and its split di
 
 test('erasing again, or erasing someone without episodes, changes no file of the dataset and logs 0 removed', async (t) => {
   const dir = await officeDataset();
-  eraseUser(dir, pseudonym(SHARING));
+  await eraseUser(dir, pseudonym(SHARING));
   const files = filesWithHashes(dir);
-  const again = eraseUser(dir, pseudonym(SHARING));
-  const nobody = eraseUser(dir, pseudonym('u-99999'));
+  const again = await eraseUser(dir, pseudonym(SHARING));
+  const nobody = await eraseUser(dir, pseudonym('u-99999'));
   t.like(again, { episodes_removed: 0, shards_rewritten: 0 });
   t.like(nobody, { episodes_removed: 0, shards_rewritten: 0 });
   const after = filesWithHashes(dir);
@@ -184,11 +183,11 @@ test('a rerun repairs the manifest of an erasure that crashed after rewriting sh
   // the crash: the train Parquet shard rewritten and the validation files removed, manifest untouched
   const train = manifest.shards.find((s: { split: string; format: string }) => s.split === 'train' && s.format === 'parquet');
   const rows = rowsFromTable(readShardTable(join(dir, train.path))).filter((r) => r.user !== erased);
-  writeFileAtomic(join(dir, train.path), tableToParquet(encodeEpisodes(rows), 1000));
+  await rewrite(dir, train, rows, 1000);
   for (const s of manifest.shards.filter((s: { split: string }) => s.split === 'validation')) rmSync(join(dir, s.path));
   t.not(checkIndependently(dir).problems.length, 0);
 
-  eraseUser(dir, erased);
+  await eraseUser(dir, erased);
   const check = checkIndependently(dir);
   t.deepEqual(check.problems, []);
   t.false(check.users.includes(erased));
@@ -202,10 +201,49 @@ test('rowsFromTable reads a shard back into the rows that wrote it: re-encoding 
     const bytes = readFileSync(join(dir, shard.path));
     const rows = rowsFromTable(readShardTable(join(dir, shard.path)));
     t.is(rows.length, shard.rows);
-    const rowsPerGroup = Math.ceil(shard.rows / shard.row_groups);
-    t.true(Buffer.from(tableToParquet(encodeEpisodes(rows), rowsPerGroup)).equals(bytes), shard.path);
+    const again = join(mkdtempSync(join(tmpdir(), 'episodic-erase-')), 'again');
+    t.like(await rewrite(again, shard, rows), { sha256: shard.sha256, row_groups: shard.row_groups });
+    t.true(readFileSync(join(again, shard.path)).equals(bytes), shard.path);
   }
 });
+
+test('an erased shard is what the writer writes for the remaining rows, across batches and row groups', async (t) => {
+  const office = await officeDataset();
+  const manifest = JSON.parse(readFileSync(join(office, 'manifest.json'), 'utf8'));
+  const train = manifest.shards.find((s: ShardInfo) => s.split === 'train' && s.format === 'parquet');
+  const template = rowsFromTable(readShardTable(join(office, train.path)));
+  // enough rows for many batches and several row groups at this row group size
+  const rowGroupBytes = 200_000;
+  const rows = Array.from({ length: 300 }, (_, i) => ({
+    ...template[i % template.length],
+    episode_id: `ep-${String(i).padStart(5, '0')}`,
+    user: `user-${i % 7}`,
+  }));
+  const write = async (dir: string, rows: EpisodeRow[]) => {
+    const writer = new ShardWriter({ dir, writerId: 'replay', rowGroupBytes });
+    for (const row of rows) writer.add(row);
+    await writer.flush();
+    return writer.shards;
+  };
+  const dir = join(mkdtempSync(join(tmpdir(), 'episodic-erase-')), 'all');
+  const shards = await write(dir, rows);
+  writeDatasetFiles(dir, { name: 'demo', configHash: 'abc', shards, counters: {} });
+  t.true(shards[0].row_groups! > 2);
+  await eraseUser(dir, 'user-3', { rowGroupBytes });
+
+  const expected = join(mkdtempSync(join(tmpdir(), 'episodic-erase-')), 'kept');
+  const [kept] = await write(expected, rows.filter((r) => r.user !== 'user-3'));
+  t.true(readFileSync(join(dir, kept.path)).equals(readFileSync(join(expected, kept.path))));
+  t.deepEqual(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')).shards, [kept]);
+});
+
+/** Writes `rows` as shard `info` under `dir` the way the writer (and erase) does. */
+async function rewrite(dir: string, info: ShardInfo, rows: EpisodeRow[], rowGroupBytes = 64 * 1024 * 1024): Promise<ShardInfo> {
+  const shard = new ShardFile({ dir, split: info.split, writerId: info.writer, index: info.index, formats: [info.format], rowGroupBytes });
+  mkdirSync(join(dir, 'data', info.split), { recursive: true });
+  for (const row of rows) shard.add(row);
+  return (await shard.close())[0];
+}
 
 test('erase needs --dataset and --user, refuses to run without the pseudonym key, and refuses a dir that is no dataset', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'episodic-erase-'));

@@ -1,14 +1,14 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { blankAction, type Action, type EpisodeRow, type Split } from '../src/contract/episode.ts';
-import { encodeEpisodes } from '../src/shards/columns.ts';
+import { EpisodeColumns, encodeEpisodes } from '../src/shards/columns.ts';
 import { EPISODE_SCHEMA, SCHEMA_VERSION_KEY, describeSchema } from '../src/shards/schema.ts';
-import { ShardWriter, type ShardFormat, type ShardInfo } from '../src/shards/writer.ts';
+import { MAX_BATCH_BYTES, ShardWriter, type ShardFormat } from '../src/shards/writer.ts';
 import { buildManifest, writeManifestAtomic, DATASET_PURPOSE } from '../src/shards/manifest.ts';
 import { renderDatasetCard, writeDatasetCardAtomic } from '../src/shards/card.ts';
 import { writeDatasetFiles } from '../src/shards/dataset.ts';
@@ -120,12 +120,15 @@ function filesUnder(dir: string): string[] {
   return out.sort();
 }
 
-function writeAll(dir: string, rows: readonly EpisodeRow[], options: Partial<ConstructorParameters<typeof ShardWriter>[0]> = {}) {
+async function writeAll(dir: string, rows: readonly EpisodeRow[], options: Partial<ConstructorParameters<typeof ShardWriter>[0]> = {}) {
   const writer = new ShardWriter({ dir, writerId: 'replay', formats: ['parquet'], ...options });
-  const completedByAdd: ShardInfo[] = [];
-  for (const row of rows) completedByAdd.push(...writer.add(row));
-  const flushed = writer.flush();
-  return { writer, completedByAdd, flushed };
+  let maxBufferedBytes = 0;
+  for (const row of rows) {
+    writer.add(row);
+    maxBufferedBytes = Math.max(maxBufferedBytes, writer.bufferedBytes);
+  }
+  const flushed = await writer.flush();
+  return { writer, flushed, maxBufferedBytes };
 }
 
 function python(script: string, args: string[], cwd?: string): string {
@@ -183,7 +186,7 @@ test('a row that breaks the contract is refused instead of written wrong', (t) =
   t.throws(() => encodeEpisodes([episode('x', 'train', { actions: [action({ x: NaN })] })]), { message: /actions\.x/ });
 });
 
-test('a refused row leaves the rows around it intact', (t) => {
+test('a refused row leaves the rows around it intact', async (t) => {
   const dir = tempDir(t);
   const writer = new ShardWriter({ dir, writerId: 'replay' });
   writer.add(ROWS[0]);
@@ -194,7 +197,9 @@ test('a refused row leaves the rows around it intact', (t) => {
   });
   t.throws(() => writer.add(bad), { message: /actions\.y/ });
   writer.add(ROWS[1]);
-  writer.flush();
+  t.throws(() => writer.add({ ...bad, split: 'test' }), { message: /actions\.y/ });
+  const flushed = await writer.flush();
+  t.deepEqual(flushed.map((s) => s.path), ['data/train/train-replay-00000.parquet'], 'a refused first row opens no shard');
   const back = python(
     'import sys, json, pyarrow.parquet as pq, datetime\nprint(json.dumps(pq.read_table(sys.argv[1]).to_pylist(), default=lambda v: v.isoformat()))',
     [join(dir, 'data/train/train-replay-00000.parquet')],
@@ -206,7 +211,7 @@ test('a refused row leaves the rows around it intact', (t) => {
 
 test('shards read back identically with DuckDB, nested fields included', async (t) => {
   const dir = tempDir(t);
-  const { flushed } = writeAll(dir, ROWS);
+  const { flushed } = await writeAll(dir, ROWS);
   t.deepEqual(
     flushed.map((s) => s.path),
     ['data/train/train-replay-00000.parquet', 'data/validation/validation-replay-00000.parquet', 'data/test/test-replay-00000.parquet'],
@@ -224,9 +229,9 @@ test('shards read back identically with DuckDB, nested fields included', async (
   t.deepEqual(rows, JSON.parse(JSON.stringify(ROWS.map(expected))));
 });
 
-test('pyarrow reads the Parquet and Arrow shards with the declared types and nullability', (t) => {
+test('pyarrow reads the Parquet and Arrow shards with the declared types and nullability', async (t) => {
   const dir = tempDir(t);
-  writeAll(dir, ROWS, { formats: ['arrow', 'parquet'] });
+  await writeAll(dir, ROWS, { formats: ['arrow', 'parquet'] });
   const out = python(
     `
 import json, sys, glob, datetime
@@ -261,18 +266,19 @@ print(json.dumps({
   t.is(result.kv[SCHEMA_VERSION_KEY], '1');
 });
 
-test('a split rotates into several shards under a small target, rows kept in order, row groups bounded', (t) => {
+test('a split rotates into several shards under a small target, rows kept in order, row groups bounded', async (t) => {
   const dir = tempDir(t);
   const rows = manyRows(600);
-  const { writer, completedByAdd, flushed } = writeAll(dir, rows, { shardTargetBytes: 20_000, rowGroupBytes: 4_000 });
+  const { writer, flushed, maxBufferedBytes } = await writeAll(dir, rows, { shardTargetBytes: 20_000, rowGroupBytes: 4_000 });
   const train = writer.shards.filter((s) => s.split === 'train');
   t.true(train.length >= 3, `only ${train.length} train shards`);
-  t.true(completedByAdd.length >= 2, 'add() reports the shards its rotation completed');
   t.deepEqual(
     train.map((s) => s.path),
     train.map((_, i) => `data/train/train-replay-${String(i).padStart(5, '0')}.parquet`),
   );
-  t.deepEqual([...completedByAdd, ...flushed], [...writer.shards]);
+  // rotated shards first, in the order they were closed; the flushed ones last
+  t.deepEqual(writer.shards.slice(-flushed.length), flushed);
+  t.true(maxBufferedBytes < 2 * (4_000 + 2_000), `buffered up to ${maxBufferedBytes} bytes`);
   for (const shard of writer.shards.slice(0, -1)) t.true(shard.uncompressed_bytes < 20_000 * 1.5);
   t.is(
     writer.shards.reduce((n, s) => n + s.rows, 0),
@@ -298,31 +304,125 @@ print(json.dumps({"ids": ids, "groups": groups}))
   train.forEach((shard, i) => {
     t.is(groups[i][0], shard.row_groups ?? -1);
     t.true(groups[i][0] > 1, 'a 20 kB shard with 4 kB row groups has several');
-    // bytes per row vary (text grows with i), so a row group may exceed the target by a little
-    t.true(groups[i][1] * (shard.uncompressed_bytes / shard.rows) <= 4_000 * 1.01);
+    // rows per group come from the first batch's average row, and rows grow with i (text), so a
+    // row group may exceed the target by a little
+    t.true(groups[i][1] * (shard.uncompressed_bytes / shard.rows) <= 4_000 * 1.1);
   });
 });
 
-test('the same rows in the same order give byte-identical shards and manifest', (t) => {
+test('the writer holds about one batch per split however large its shards, and rotated shards read back whole', async (t) => {
+  const dir = tempDir(t);
+  const rows = manyRows(6000);
+  const rowGroupBytes = 60_000;
+  const writer = new ShardWriter({ dir, writerId: 'replay', shardTargetBytes: 400_000, rowGroupBytes });
+  const batchBytes = Math.min(rowGroupBytes, MAX_BATCH_BYTES);
+  const rowBytes = (row: EpisodeRow) => {
+    const columns = new EpisodeColumns();
+    columns.append(row);
+    return columns.byteLength;
+  };
+  const largestRow = Math.max(...rows.map(rowBytes));
+  let maxBuffered = 0;
+  for (const [i, row] of rows.entries()) {
+    writer.add(row);
+    maxBuffered = Math.max(maxBuffered, writer.bufferedBytes);
+    // as replay does between input batches
+    if (i % 200 === 199) await writer.drained();
+  }
+  await writer.flush();
+  t.true(maxBuffered < 2 * (batchBytes + largestRow), `buffered up to ${maxBuffered} bytes for two splits`);
+  const train = writer.shards.filter((s) => s.split === 'train');
+  t.true(train.length >= 3, `only ${train.length} train shards`);
+  t.true(train.reduce((n, s) => n + s.uncompressed_bytes, 0) > 10 * batchBytes, 'many batches went through the encoder');
+  t.deepEqual(filesUnder(dir), writer.shards.map((s) => s.path).sort(), 'no temp files remain');
+
+  const out = python(
+    `
+import json, sys, pyarrow.parquet as pq
+d = sys.argv[1]
+result = []
+for s in json.loads(sys.argv[2]):
+    f = pq.ParquetFile(d + "/" + s["path"])
+    result.append([f.metadata.num_row_groups, f.metadata.num_rows, f.read(columns=["episode_id"]).column(0).to_pylist()])
+print(json.dumps(result))
+`,
+    [dir, JSON.stringify(writer.shards)],
+  );
+  const read = JSON.parse(out) as [number, number, string[]][];
+  writer.shards.forEach((shard, i) => {
+    t.is(read[i][0], shard.row_groups ?? -1, `${shard.path} row groups`);
+    t.is(read[i][1], shard.rows, `${shard.path} rows`);
+    t.is(shard.first_episode_id, read[i][2][0]);
+    t.is(shard.last_episode_id, read[i][2].at(-1));
+  });
+  t.true(train.some((s) => (s.row_groups ?? 0) > 1), 'some shard has several row groups');
+  for (const split of ['train', 'validation'] as const) {
+    const ids = writer.shards.flatMap((s, i) => (s.split === split ? read[i][2] : []));
+    t.deepEqual(ids, rows.filter((r) => r.split === split).map((r) => r.episode_id), `${split} rows in order`);
+  }
+});
+
+test('a flush lists the shards closed before it was called, not those of rows added while it writes', async (t) => {
+  const dir = tempDir(t);
+  const writer = new ShardWriter({ dir, writerId: 'p0', shardTargetBytes: 20_000, rowGroupBytes: 4_000 });
+  const rows = manyRows(400).filter((r) => r.split === 'train');
+  for (const row of rows.slice(0, 100)) writer.add(row);
+  const flushing = writer.flush();
+  for (const row of rows.slice(100)) writer.add(row);
+  const flushed = await flushing;
+  t.is(writer.shards.at(-1), flushed.at(-1));
+  t.is(writer.shards.reduce((n, s) => n + s.rows, 0), 100);
+  await writer.flush();
+  t.is(writer.shards.reduce((n, s) => n + s.rows, 0), rows.length);
+});
+
+test('a write error on the asynchronous side is thrown from flush and from the next add', async (t) => {
+  const dir = tempDir(t);
+  const splitDir = join(dir, 'data', 'train');
+  mkdirSync(splitDir, { recursive: true });
+  // the disk is full: the shard's temp file is /dev/full, where every write fails with ENOSPC
+  symlinkSync('/dev/full', join(splitDir, `.tmp-train-replay-00000.parquet-${process.pid}`));
+  const writer = new ShardWriter({ dir, writerId: 'replay', rowGroupBytes: 4_000 });
+  for (const row of manyRows(100).filter((r) => r.split === 'train')) writer.add(row);
+  await t.throwsAsync(writer.flush(), { code: 'ENOSPC' });
+  t.throws(() => writer.add(ROWS[0]), { code: 'ENOSPC' });
+  await t.throwsAsync(writer.flush(), { code: 'ENOSPC' });
+  t.deepEqual(filesUnder(dir), [], 'nothing renamed into place, the temp file removed');
+});
+
+test('discarding a writer removes its unfinished shards and renames nothing', async (t) => {
+  const dir = tempDir(t);
+  const writer = new ShardWriter({ dir, writerId: 'p3', formats: ['parquet', 'arrow'], shardTargetBytes: 30_000, rowGroupBytes: 4_000 });
+  for (const row of manyRows(500)) writer.add(row);
+  t.true(filesUnder(dir).some((f) => f.split('/').pop()!.startsWith('.tmp-')), 'shards are being written');
+  writer.discard();
+  t.deepEqual(filesUnder(dir), []);
+  // whatever the encoder still had queued finishes in the background, and is ignored
+  for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+  t.deepEqual(filesUnder(dir), []);
+  t.throws(() => writer.add(ROWS[0]), { message: /discarded/ });
+});
+
+test('the same rows in the same order give byte-identical shards and manifest', async (t) => {
   const rows = manyRows(300);
-  const write = () => {
+  const write = async () => {
     const dir = tempDir(t);
-    const { writer } = writeAll(dir, rows, { formats: ['parquet', 'arrow'], shardTargetBytes: 30_000 });
+    const { writer } = await writeAll(dir, rows, { formats: ['parquet', 'arrow'], shardTargetBytes: 30_000 });
     writeManifestAtomic(dir, buildManifest({ name: 'demo', configHash: 'abc', shards: writer.shards }));
     writeDatasetCardAtomic(dir, buildManifest({ name: 'demo', configHash: 'abc', shards: writer.shards }));
     return dir;
   };
-  const a = write();
-  const b = write();
+  const a = await write();
+  const b = await write();
   const files = filesUnder(a);
   t.deepEqual(filesUnder(b), files);
   t.true(files.filter((f) => f.endsWith('.parquet')).length > 1);
   for (const file of files) t.true(readFileSync(join(a, file)).equals(readFileSync(join(b, file))), `${file} differs`);
 });
 
-test('no temporary files remain and every listed shard matches its size and hash', (t) => {
+test('no temporary files remain and every listed shard matches its size and hash', async (t) => {
   const dir = tempDir(t);
-  const { writer } = writeAll(dir, manyRows(200), { formats: ['parquet', 'arrow'], shardTargetBytes: 15_000 });
+  const { writer } = await writeAll(dir, manyRows(200), { formats: ['parquet', 'arrow'], shardTargetBytes: 15_000 });
   const files = filesUnder(dir);
   t.deepEqual(files.filter((f) => f.split('/').pop()!.startsWith('.')), []);
   t.deepEqual(files, writer.shards.map((s) => s.path).sort());
@@ -341,11 +441,11 @@ test('writer ids that could leak a raw id or escape the folder are refused', (t)
   t.notThrows(() => new ShardWriter({ dir, writerId: 'p12' }));
 });
 
-test('a resumed writer continues numbering instead of overwriting its earlier shards', (t) => {
+test('a resumed writer continues numbering instead of overwriting its earlier shards', async (t) => {
   const dir = tempDir(t);
-  writeAll(dir, ROWS.slice(0, 1), { writerId: 'p0' });
-  writeAll(dir, ROWS.slice(0, 1), { writerId: 'p1' });
-  const { flushed } = writeAll(dir, ROWS.slice(1, 2), { writerId: 'p0', resume: true });
+  await writeAll(dir, ROWS.slice(0, 1), { writerId: 'p0' });
+  await writeAll(dir, ROWS.slice(0, 1), { writerId: 'p1' });
+  const { flushed } = await writeAll(dir, ROWS.slice(1, 2), { writerId: 'p0', resume: true });
   t.deepEqual(flushed.map((s) => s.path), ['data/train/train-p0-00001.parquet']);
   t.deepEqual(filesUnder(dir), [
     'data/train/train-p0-00000.parquet',
@@ -356,9 +456,9 @@ test('a resumed writer continues numbering instead of overwriting its earlier sh
 
 // ---------- manifest and card ----------
 
-test('manifest sums splits from the shards, sorts everything, and carries no timestamp by default', (t) => {
+test('manifest sums splits from the shards, sorts everything, and carries no timestamp by default', async (t) => {
   const dir = tempDir(t);
-  const { writer } = writeAll(dir, manyRows(120), { formats: ['parquet', 'arrow'], shardTargetBytes: 10_000 });
+  const { writer } = await writeAll(dir, manyRows(120), { formats: ['parquet', 'arrow'], shardTargetBytes: 10_000 });
   const manifest = buildManifest({
     name: 'demo',
     configHash: 'abc',
@@ -389,9 +489,9 @@ function codeBlocks(markdown: string, language: string): string[] {
 }
 
 for (const formats of [['parquet'], ['parquet', 'arrow']] as ShardFormat[][]) {
-  test(`the dataset card's header names the right files and its snippets run (${formats.join('+')})`, (t) => {
+  test(`the dataset card's header names the right files and its snippets run (${formats.join('+')})`, async (t) => {
     const dir = tempDir(t);
-    const { writer } = writeAll(dir, ROWS.slice(0, 3), { formats });
+    const { writer } = await writeAll(dir, ROWS.slice(0, 3), { formats });
     const manifestPath = writeDatasetFiles(dir, {
       name: 'demo',
       configHash: 'abc',
@@ -445,9 +545,9 @@ test('the card documents every column and nested field of the schema', (t) => {
   t.is(meta.configs, undefined, 'no config without files');
 });
 
-test('writing the dataset files again replaces them with the same bytes', (t) => {
+test('writing the dataset files again replaces them with the same bytes', async (t) => {
   const dir = tempDir(t);
-  const { writer } = writeAll(dir, ROWS);
+  const { writer } = await writeAll(dir, ROWS);
   const input = { name: 'demo', configHash: 'abc', shards: writer.shards, counters: {} };
   writeDatasetFiles(dir, input);
   const first = readFileSync(join(dir, 'manifest.json'));

@@ -9,7 +9,7 @@ import { SPLITS } from '../contract/episode.ts';
 import { writeDatasetFiles } from '../shards/dataset.ts';
 import type { Counts } from '../shards/manifest.ts';
 import type { ShardInfo } from '../shards/writer.ts';
-import { ensureDir, writeFileAtomic } from '../shards/atomic.ts';
+import { TEMP_PREFIX, ensureDir, writeFileAtomic } from '../shards/atomic.ts';
 
 export const PARTS_DIR = 'manifests';
 
@@ -81,12 +81,14 @@ export function latestPartOf(parts: readonly ManifestPart[], topic: string, part
 
 /**
  * Deletes shard files of the partition's writers that no part lists: a crash between writing a
- * shard and writing its part leaves them behind, and their episodes are replayed from Kafka.
+ * shard and writing its part leaves them behind, and their episodes are replayed from Kafka. Also
+ * the temp files of shards a crashed writer was still streaming.
  */
 export function removeOrphanShards(dir: string, partition: number, parts: readonly ManifestPart[]): string[] {
   const listed = new Set<string>();
   for (const part of parts) for (const shard of part.shards) listed.add(shard.path);
-  const ownWriter = new RegExp(`^(?:${SPLITS.join('|')})-p${partition}-o\\d+-\\d{5,}\\.(?:parquet|arrow)$`);
+  const shardName = `(?:${SPLITS.join('|')})-p${partition}-o\\d+-\\d{5,}\\.(?:parquet|arrow)`;
+  const ownWriter = new RegExp(`^(?:${shardName}|${TEMP_PREFIX.replace('.', '\\.')}${shardName}-\\d+)$`);
   const removed: string[] = [];
   for (const split of SPLITS) {
     const splitDir = join(dir, 'data', split);

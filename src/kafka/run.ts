@@ -118,8 +118,11 @@ interface ShellCounters {
 /** What one flush of a partition decided, to be made durable in order. */
 interface PartitionSnapshot {
   run: PartitionRun;
+  /** its `shards` are filled in once `written` resolves. */
   part: ManifestPart;
   deadLetters: Message[];
+  /** the shards this flush closed, once written. */
+  written: Promise<ShardInfo[]>;
 }
 
 class PartitionRun {
@@ -178,8 +181,9 @@ class PartitionRun {
   }
 
   /**
-   * The part this partition's state amounts to, after `writer.flush()`: commit offset, resume
-   * points of the devices whose done records reach past it, shards, counters.
+   * The part this partition's state amounts to, taken right after `writer.flush()` was called:
+   * commit offset, resume points of the devices whose done records reach past it, counters. Its
+   * shards are the carried ones; `listWrittenShards` adds this writer's once the flush resolves.
    */
   snapshot(pseudonyms: Pseudonymizer, processedThroughBefore: number): ManifestPart {
     let commit = this.next;
@@ -218,10 +222,15 @@ class PartitionRun {
       processed_through: Math.max(this.next, processedThroughBefore),
       committed: commit,
       resume: kept,
-      shards: [...this.carriedShards, ...this.writer.shards],
+      shards: [...this.carriedShards],
       counters,
       privacy,
     };
+  }
+
+  /** After the flush that `part` was taken with has resolved: the writer lists what was closed before it. */
+  listWrittenShards(part: ManifestPart): void {
+    part.shards.push(...this.writer.shards);
   }
 }
 
@@ -344,6 +353,9 @@ export class KafkaRun {
   private onAssignment(partitions: number[]): void {
     this.generation++;
     const revoked = [...this.partitions.keys()].filter((p) => !partitions.includes(p));
+    // shards an earlier flush is writing still complete (openPartition waits for them, unlisted
+    // they are orphans); the rest would only leave temp files behind
+    for (const run of this.partitions.values()) run.writer.discard();
     this.partitions.clear();
     this.assigned = [...partitions].sort((a, b) => a - b);
     this.lastMessageWall = Date.now();
@@ -379,6 +391,8 @@ export class KafkaRun {
         this.lastMessageWall = now;
         run.ended = false;
         run.dirty = true;
+        // lets the Parquet encoder catch up before the next batch, so its queue stays short
+        await run.writer.drained();
       }
       await heartbeat();
     } finally {
@@ -528,16 +542,22 @@ export class KafkaRun {
     for (const run of this.partitions.values()) {
       if (!run.dirty) continue;
       run.dirty = false;
+      // the part is taken at the instant the shards are closed: rows that arrive while they are
+      // written (the consumer and the quiet-device sweep go on) go to later shards and commits
       const written = run.writer.flush();
-      this.totals.shards_written += written.length;
       const part = run.snapshot(this.pseudonyms, this.processedThrough.get(run.partition) ?? -1);
-      snapshots.push({ run, part, deadLetters: run.deadLetters });
+      snapshots.push({ run, part, deadLetters: run.deadLetters, written });
       run.deadLetters = [];
     }
     if (snapshots.length === 0) return;
     let release!: () => void;
     this.flushing = new Promise((resolve) => (release = resolve));
     try {
+      const written = await Promise.all(snapshots.map((s) => s.written));
+      for (const [i, { run, part }] of snapshots.entries()) {
+        this.totals.shards_written += written[i].length;
+        run.listWrittenShards(part);
+      }
       const deadLetters = snapshots.flatMap((s) => s.deadLetters);
       if (deadLetters.length) {
         await this.producer!.send({ topic: this.config.source.kafka.topics.dead_letter, messages: deadLetters, acks: -1 });
@@ -623,6 +643,8 @@ export class KafkaRun {
     } catch (error) {
       failure ??= error as Error;
     }
+    // after a failure, shards still open would leave their temp files behind
+    for (const run of this.partitions.values()) run.writer.discard();
     await this.close();
     if (failure) this.fail(failure);
     else this.finish(this.summary(reason));

@@ -1,8 +1,9 @@
 // `episodic erase`: removes every episode of one person from a written dataset (imperative shell).
 //
-// Each shard holding the person's pseudonym is decoded, re-encoded without those rows with the
-// writer's own encoder and rewritten atomically under the same name (a shard left empty is
-// removed); then the card and the manifest are rewritten and one line is appended to
+// Each shard holding the person's pseudonym is decoded, re-encoded without those rows through the
+// writer's own ShardFile (same batches, same row groups for the configured `row_group_bytes`, so
+// the bytes the writer would have written for the remaining rows) and rewritten atomically under
+// the same name (a shard left empty is removed); then the card and the manifest are rewritten and one line is appended to
 // DIR/erasure-log.jsonl: the pseudonym, the time and the counts, never the raw id.
 //
 // Crash safety: shards change before the manifest, so after a crash the data is already erased
@@ -12,16 +13,13 @@ import { closeSync, existsSync, fsyncSync, openSync, readFileSync, rmSync, write
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { makeVector, tableFromIPC, tableToIPC, type Table, type Vector } from 'apache-arrow';
+import { makeVector, tableFromIPC, type Table, type Vector } from 'apache-arrow';
 import { readParquet } from 'parquet-wasm';
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../config.ts';
 import type { Action, EndReason, EpisodeContext, EpisodeRow, PathPoint, Split } from '../contract/episode.ts';
-import { EpisodeColumns } from '../shards/columns.ts';
-import { tableToParquet } from '../shards/parquet.ts';
-import { writeFileAtomic } from '../shards/atomic.ts';
 import { buildManifest, MANIFEST_FILE, writeManifestAtomic, type Manifest } from '../shards/manifest.ts';
 import { CARD_FILE, writeDatasetCardAtomic } from '../shards/card.ts';
-import type { ShardInfo } from '../shards/writer.ts';
+import { DEFAULT_ROW_GROUP_BYTES, ShardFile, type ShardInfo } from '../shards/writer.ts';
 import { Pseudonymizer, pseudonymKeyFromEnv } from './pseudonym.ts';
 
 export const ERASURE_LOG_FILE = 'erasure-log.jsonl';
@@ -163,27 +161,17 @@ function countUser(table: Table, pseudonym: string): number {
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
-/** Writes `rows` over the shard (same name, same format, same row-group size) and returns its new entry. */
-function rewriteShard(dir: string, info: ShardInfo, rows: EpisodeRow[]): ShardInfo {
-  const columns = new EpisodeColumns();
-  for (const row of rows) columns.append(row);
-  const uncompressedBytes = columns.byteLength;
-  const table = columns.finish();
-  const rowsPerGroup = info.row_groups ? Math.max(1, Math.ceil(info.rows / info.row_groups)) : rows.length;
-  const bytes = info.format === 'parquet' ? tableToParquet(table, rowsPerGroup) : tableToIPC(table, 'file');
-  writeFileAtomic(join(dir, info.path), bytes);
-  const updated: ShardInfo = {
-    ...info,
-    rows: rows.length,
-    actions: rows.reduce((n, r) => n + r.actions.length, 0),
-    bytes: bytes.length,
-    uncompressed_bytes: uncompressedBytes,
-    sha256: sha256(bytes),
-    first_episode_id: rows[0].episode_id,
-    last_episode_id: rows[rows.length - 1].episode_id,
-  };
-  if (info.format === 'parquet') updated.row_groups = Math.ceil(rows.length / rowsPerGroup);
-  return updated;
+/** Writes `rows` over the shard (same name, same format) as the writer would, and returns its new entry. */
+async function rewriteShard(dir: string, info: ShardInfo, rows: EpisodeRow[], rowGroupBytes: number): Promise<ShardInfo> {
+  const shard = new ShardFile({ dir, split: info.split, writerId: info.writer, index: info.index, formats: [info.format], rowGroupBytes });
+  try {
+    for (const row of rows) shard.add(row);
+    const [updated] = await shard.close();
+    return updated;
+  } catch (error) {
+    shard.discard();
+    throw error;
+  }
 }
 
 function appendLine(path: string, line: string): void {
@@ -203,8 +191,16 @@ function cardLicense(dir: string): string | undefined {
   return /^license: (.+)$/m.exec(readFileSync(path, 'utf8'))?.[1]?.trim();
 }
 
+export interface EraseOptions {
+  /** the `output.row_group_bytes` the dataset was written with; rewritten shards get the same row groups. */
+  rowGroupBytes?: number;
+  now?: Date;
+}
+
 /** Removes every episode whose `user` is `userPseudonym` from the dataset in `dir`; logs and returns what it did. */
-export function eraseUser(dir: string, userPseudonym: string, now: Date = new Date()): ErasureLogEntry {
+export async function eraseUser(dir: string, userPseudonym: string, options: EraseOptions = {}): Promise<ErasureLogEntry> {
+  const now = options.now ?? new Date();
+  const rowGroupBytes = options.rowGroupBytes ?? DEFAULT_ROW_GROUP_BYTES;
   const manifestPath = join(dir, MANIFEST_FILE);
   if (!existsSync(manifestPath)) throw new Error(`${dir} holds no ${MANIFEST_FILE}: not an episodic dataset`);
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
@@ -237,7 +233,7 @@ export function eraseUser(dir: string, userPseudonym: string, now: Date = new Da
       rmSync(path, { force: true });
       continue;
     }
-    shards.push(rewriteShard(dir, info, kept));
+    shards.push(await rewriteShard(dir, info, kept, rowGroupBytes));
   }
 
   if (filesChanged > 0 || manifestStale) {
@@ -282,7 +278,7 @@ export async function eraseCommand(argv: string[]): Promise<number> {
   const config = loadConfig(values.config ? resolve(values.config) : DEFAULT_CONFIG_PATH);
   const key = pseudonymKeyFromEnv(config.privacy.pseudonym_key_env);
   const dir = resolve(values.dataset);
-  const entry = eraseUser(dir, new Pseudonymizer(key).of(values.user));
+  const entry = await eraseUser(dir, new Pseudonymizer(key).of(values.user), { rowGroupBytes: config.output.row_group_bytes });
   console.log(`user ${entry.user}: ${entry.episodes_removed} episodes removed, ${entry.shards_rewritten} shard files rewritten or removed`);
   if (entry.episodes_removed === 0) {
     console.log(`no episodes found: check that ${config.privacy.pseudonym_key_env} is the key this dataset was written with`);

@@ -7,24 +7,60 @@ import { basename, dirname, join } from 'node:path';
 export const TEMP_PREFIX = '.tmp-';
 
 export function writeFileAtomic(path: string, bytes: Uint8Array | string): void {
-  const dir = dirname(path);
-  const tmp = join(dir, `${TEMP_PREFIX}${basename(path)}-${process.pid}`);
-  const data = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
+  const file = new AtomicFile(path);
   try {
-    const fd = openSync(tmp, 'w', 0o644);
-    try {
-      let written = 0;
-      while (written < data.length) written += writeSync(fd, data, written, data.length - written);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
+    file.append(typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes);
   } catch (error) {
-    rmSync(tmp, { force: true });
+    file.discard();
     throw error;
   }
-  fsyncDir(dir);
+  file.commit();
+}
+
+/**
+ * A file written in pieces under its temp name; `commit` makes it appear whole under its final
+ * name, `discard` leaves nothing behind. Also what a streamed shard is written through.
+ */
+export class AtomicFile {
+  readonly tempPath: string;
+  private fd: number | null;
+
+  constructor(readonly path: string) {
+    this.tempPath = join(dirname(path), `${TEMP_PREFIX}${basename(path)}-${process.pid}`);
+    this.fd = openSync(this.tempPath, 'w', 0o644);
+  }
+
+  append(bytes: Uint8Array): void {
+    if (this.fd === null) throw new Error(`${this.path} is already committed or discarded`);
+    let written = 0;
+    while (written < bytes.length) written += writeSync(this.fd, bytes, written, bytes.length - written);
+  }
+
+  commit(): void {
+    if (this.fd === null) throw new Error(`${this.path} is already committed or discarded`);
+    const fd = this.fd;
+    this.fd = null;
+    try {
+      try {
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(this.tempPath, this.path);
+    } catch (error) {
+      rmSync(this.tempPath, { force: true });
+      throw error;
+    }
+    fsyncDir(dirname(this.path));
+  }
+
+  discard(): void {
+    if (this.fd !== null) {
+      closeSync(this.fd);
+      this.fd = null;
+      rmSync(this.tempPath, { force: true });
+    }
+  }
 }
 
 /** mkdir -p that also fsyncs each directory it created and its parent, so new dirs survive a crash. */

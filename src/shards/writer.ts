@@ -1,16 +1,20 @@
-// The imperative shell around the encoder: buffers rows per split, rotates shards by estimated
-// uncompressed size, and writes each shard atomically under a deterministic name. The same rows
-// added in the same order give the same files, byte for byte, so a replay rewrites what it wrote.
-import { createHash } from 'node:crypto';
+// The imperative shell around the encoder: batches rows per split, streams each split's shard to
+// its temp file as the batches fill, rotates shards by uncompressed size, and renames a shard into
+// place only once it is complete, under a deterministic name. For Parquet, memory is bounded by
+// the batches (a few MiB per split) and the encoder's row group in progress, not by the shard size
+// (an Arrow copy is held whole, see ShardFile). The same rows added in the same order give the
+// same files, byte for byte, so a replay rewrites what it wrote.
+import { createHash, type Hash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { tableToIPC } from 'apache-arrow';
+import { Table, tableToIPC, type RecordBatch } from 'apache-arrow';
 import { SPLITS, type EpisodeRow, type Split } from '../contract/episode.ts';
 import { EpisodeColumns } from './columns.ts';
-import { tableToParquet } from './parquet.ts';
-import { ensureDir, writeFileAtomic } from './atomic.ts';
+import { ParquetStreamWriter } from './parquet.ts';
+import { AtomicFile, ensureDir, writeFileAtomic } from './atomic.ts';
 
 const MiB = 1024 * 1024;
+export const DEFAULT_ROW_GROUP_BYTES = 64 * MiB;
 
 export const SHARD_FORMATS = ['parquet', 'arrow'] as const;
 export type ShardFormat = (typeof SHARD_FORMATS)[number];
@@ -44,7 +48,7 @@ export interface ShardWriterOptions {
    */
   writerId: string;
   formats?: readonly ShardFormat[];
-  /** rotate once a split's buffered rows reach this many uncompressed bytes. */
+  /** close a split's shard (and start the next) once its rows reach this many uncompressed bytes. */
   shardTargetBytes?: number;
   /** Parquet row groups hold at most about this many uncompressed bytes. */
   rowGroupBytes?: number;
@@ -73,11 +77,206 @@ export function shardFileName(split: Split, writerId: string, index: number, for
   return `${split}-${writerId}-${String(index).padStart(5, '0')}.${format}`;
 }
 
-interface SplitBuffer {
-  columns: EpisodeColumns;
+
+/** the largest batch of rows held as JS columns before it goes to the encoder (smaller when row groups are). */
+export const MAX_BATCH_BYTES = 4 * MiB;
+/** batches a shard's encoder may have waiting before `drained()` holds the producer back. */
+const MAX_QUEUED_BATCHES = 2;
+
+export interface ShardFileOptions {
+  dir: string;
+  split: Split;
+  writerId: string;
+  index: number;
+  formats: readonly ShardFormat[];
+  rowGroupBytes: number;
+  /** told of a failure on the asynchronous side (wasm, disk) as soon as it happens. */
+  onError?: (error: Error) => void;
+}
+
+interface ParquetOutput {
+  file: AtomicFile;
+  stream: ParquetStreamWriter;
+  hash: Hash;
+  bytes: number;
+}
+
+/**
+ * One shard being written, in each format. Rows collect in a batch; a full batch goes to the
+ * Parquet encoder, whose output is appended to the temp file and hashed as it comes. The batch
+ * boundaries (every `batchBytes` of rows) and the row group size (from the first batch's average
+ * row) depend only on the rows, so the same rows give the same bytes: the writer and the erase
+ * command both write shards through this class for that reason.
+ */
+export class ShardFile {
+  readonly batchBytes: number;
+  private readonly batch = new EpisodeColumns();
+  private batchByteLength = 0;
+  private rows = 0;
+  private actions = 0;
+  private uncompressed = 0;
+  private firstEpisodeId: string | undefined;
+  private lastEpisodeId: string | undefined;
+  private rowsPerGroup = 0;
+  private parquet: ParquetOutput | undefined;
+  // the Arrow IPC file, the optional second format, is written whole at close rather than through
+  // a second streaming path, so an Arrow shard's batches stay in memory until then
+  private arrowBatches: RecordBatch[] | undefined;
+  private arrowBytes = 0;
+  private discarded = false;
+
+  constructor(private readonly options: ShardFileOptions) {
+    if (options.formats.length === 0) throw new Error('a shard needs at least one format');
+    this.batchBytes = Math.min(options.rowGroupBytes, MAX_BATCH_BYTES);
+    if (options.formats.includes('arrow')) this.arrowBatches = [];
+  }
+
+  /** the Arrow buffers' size of every row added; what rotation is measured against. */
+  get uncompressedBytes(): number {
+    return this.uncompressed + this.batchByteLength;
+  }
+
+  /** uncompressed bytes held as JS columns: the batch being filled, and an Arrow shard's batches. */
+  get bufferedBytes(): number {
+    return this.batchByteLength + this.arrowBytes;
+  }
+
+  /** batches handed to the encoder that it has not taken yet. */
+  get queuedBatches(): number {
+    return this.parquet?.stream.queuedBatches ?? 0;
+  }
+
+  /** Resolves once the encoder has taken every batch handed to it so far. */
+  taken(): Promise<void> {
+    return this.parquet?.stream.taken() ?? Promise.resolve();
+  }
+
+  /** Adds the row whole or, if it breaks the contract, throws and adds nothing. */
+  add(row: EpisodeRow): void {
+    this.batch.append(row);
+    this.batchByteLength = this.batch.byteLength;
+    this.firstEpisodeId ??= row.episode_id;
+    this.lastEpisodeId = row.episode_id;
+    if (this.batchByteLength >= this.batchBytes) this.writeBatch();
+  }
+
+  /**
+   * Ends the shard: the last batch goes out at once (rows added from now on belong elsewhere);
+   * resolves once the files are complete and renamed into place, one ShardInfo per format.
+   */
+  async close(): Promise<ShardInfo[]> {
+    if (this.discarded) throw new Error(`${this.relativePath(this.options.formats[0])} was discarded`);
+    this.writeBatch();
+    if (this.rows === 0) throw new Error('a shard needs at least one row');
+    const parquetDone = this.parquet?.stream.close();
+    const infos: ShardInfo[] = [];
+    if (this.parquet) {
+      await parquetDone;
+      if (this.discarded) throw new Error(`${this.relativePath('parquet')} was discarded`);
+      this.parquet.file.commit();
+      const info = this.info('parquet', this.parquet.bytes, this.parquet.hash.digest('hex'));
+      info.row_groups = Math.ceil(this.rows / this.rowsPerGroup);
+      infos.push(info);
+    }
+    if (this.arrowBatches) {
+      if (this.discarded) throw new Error(`${this.relativePath('arrow')} was discarded`);
+      const bytes = tableToIPC(new Table(this.arrowBatches), 'file');
+      this.arrowBatches = [];
+      this.arrowBytes = 0;
+      writeFileAtomic(this.path('arrow'), bytes);
+      infos.push(this.info('arrow', bytes.length, createHash('sha256').update(bytes).digest('hex')));
+    }
+    return infos;
+  }
+
+  /** Gives the shard up: temp files are removed and nothing is renamed; a pending close() rejects. */
+  discard(): void {
+    if (this.discarded) return;
+    this.discarded = true;
+    this.parquet?.stream.abort();
+    this.parquet?.file.discard();
+    this.arrowBatches = [];
+    this.arrowBytes = 0;
+  }
+
+  private writeBatch(): void {
+    const rows = this.batch.rowCount;
+    if (rows === 0 || this.discarded) return;
+    const bytes = this.batchByteLength;
+    this.actions += this.batch.actionsCount;
+    const table = this.batch.finish();
+    // from the first batch only, so the row groups of a shard do not depend on where it ends
+    if (this.rows === 0) this.rowsPerGroup = Math.max(1, Math.floor(this.options.rowGroupBytes / (bytes / rows)));
+    this.rows += rows;
+    this.uncompressed += bytes;
+    this.batchByteLength = 0;
+    if (this.options.formats.includes('parquet')) {
+      this.parquet ??= this.openParquet();
+      this.parquet.stream.write(table);
+    }
+    if (this.arrowBatches) {
+      this.arrowBatches.push(...table.batches);
+      this.arrowBytes += bytes;
+    }
+  }
+
+  private openParquet(): ParquetOutput {
+    const file = new AtomicFile(this.path('parquet'));
+    const output: ParquetOutput = { file, hash: createHash('sha256'), bytes: 0, stream: undefined as never };
+    output.stream = new ParquetStreamWriter(this.rowsPerGroup, (bytes) => {
+      if (this.discarded) return;
+      file.append(bytes);
+      output.hash.update(bytes);
+      output.bytes += bytes.length;
+    });
+    output.stream.done.catch((error: Error) => {
+      if (this.discarded) return;
+      this.discard();
+      this.options.onError?.(error);
+    });
+    return output;
+  }
+
+  private path(format: ShardFormat): string {
+    return join(this.options.dir, ...this.relativePath(format).split('/'));
+  }
+
+  private relativePath(format: ShardFormat): string {
+    const { split, writerId, index } = this.options;
+    return `data/${split}/${shardFileName(split, writerId, index, format)}`;
+  }
+
+  private info(format: ShardFormat, bytes: number, sha256: string): ShardInfo {
+    const { split, writerId, index } = this.options;
+    const info: ShardInfo = {
+      path: this.relativePath(format),
+      split,
+      format,
+      writer: writerId,
+      index,
+      rows: this.rows,
+      actions: this.actions,
+      bytes,
+      uncompressed_bytes: this.uncompressed,
+      sha256,
+    };
+    if (this.firstEpisodeId !== undefined) info.first_episode_id = this.firstEpisodeId;
+    if (this.lastEpisodeId !== undefined) info.last_episode_id = this.lastEpisodeId;
+    return info;
+  }
+}
+
+interface SplitState {
+  shard: ShardFile | undefined;
   nextIndex: number;
-  firstEpisodeId: string | undefined;
-  lastEpisodeId: string | undefined;
+}
+
+/** A shard that was closed: being written until `infos` is set. */
+interface ClosedShard {
+  readonly done: Promise<ShardInfo[]>;
+  /** while it is being written. */
+  file: ShardFile | undefined;
+  infos: ShardInfo[] | undefined;
 }
 
 export class ShardWriter {
@@ -86,8 +285,14 @@ export class ShardWriter {
   readonly formats: readonly ShardFormat[];
   readonly shardTargetBytes: number;
   readonly rowGroupBytes: number;
-  private readonly buffers = new Map<Split, SplitBuffer>();
-  private readonly written: ShardInfo[] = [];
+  private readonly splits = new Map<Split, SplitState>();
+  /** every shard closed so far, in close order. */
+  private readonly closed: ClosedShard[] = [];
+  /** `closed` up to here belongs to a flush() that has been called. */
+  private claimed = 0;
+  /** `closed` up to here is complete and listed in `shards`. */
+  private listed = 0;
+  private failure: Error | undefined;
   private readonly resume: boolean;
 
   constructor(options: ShardWriterOptions) {
@@ -101,93 +306,130 @@ export class ShardWriter {
     // parquet first whatever the order given, so the write order (and ShardInfo order) is fixed
     this.formats = SHARD_FORMATS.filter((f) => formats.includes(f));
     this.shardTargetBytes = positive(options.shardTargetBytes ?? 128 * MiB, 'shardTargetBytes');
-    this.rowGroupBytes = positive(options.rowGroupBytes ?? 64 * MiB, 'rowGroupBytes');
+    this.rowGroupBytes = positive(options.rowGroupBytes ?? DEFAULT_ROW_GROUP_BYTES, 'rowGroupBytes');
     this.resume = options.resume ?? false;
   }
 
-  /** every shard file written so far, in write order. */
+  /**
+   * The shards written by the time the last flush() resolved, in the order they were closed: a
+   * flush lists exactly the shards closed before it was called, so what is listed matches the
+   * state the caller saw then, even while rows keep arriving during the write.
+   */
   get shards(): readonly ShardInfo[] {
-    return this.written;
+    return this.closed.slice(0, this.listed).flatMap((c) => c.infos ?? []);
   }
 
-  /** rows added but not yet in a written shard. */
-  get bufferedRows(): number {
-    let rows = 0;
-    for (const buffer of this.buffers.values()) rows += buffer.columns.rowCount;
-    return rows;
+  /** uncompressed bytes of rows held as JS columns, every split; at most about one batch per split for Parquet. */
+  get bufferedBytes(): number {
+    let bytes = 0;
+    for (const state of this.splits.values()) bytes += state.shard?.bufferedBytes ?? 0;
+    return bytes;
   }
 
-  /** Buffers the row; returns the shard files this add completed (empty unless its split rotated). */
-  add(row: EpisodeRow): ShardInfo[] {
-    const buffer = this.buffer(row.split);
-    buffer.columns.append(row);
-    buffer.firstEpisodeId ??= row.episode_id;
-    buffer.lastEpisodeId = row.episode_id;
-    if (buffer.columns.byteLength < this.shardTargetBytes) return [];
-    return this.writeShard(row.split, buffer);
-  }
-
-  /** Writes every split's buffered rows as a (possibly small) shard; splits in a fixed order. */
-  flush(): ShardInfo[] {
-    const completed: ShardInfo[] = [];
-    for (const split of SPLITS) {
-      const buffer = this.buffers.get(split);
-      if (buffer && buffer.columns.rowCount > 0) completed.push(...this.writeShard(split, buffer));
+  /**
+   * Adds the row to its split's open shard (opened on first use). A shard whose rows reach
+   * `shardTargetBytes` is closed and written in the background; a failure there is thrown here or
+   * from flush().
+   */
+  add(row: EpisodeRow): void {
+    this.throwIfFailed();
+    const state = this.split(row.split);
+    const shard = state.shard ?? this.newShard(row.split, state.nextIndex);
+    // a refused first row leaves the new shard unused (it has nothing on disk yet)
+    shard.add(row);
+    if (!state.shard) {
+      state.shard = shard;
+      state.nextIndex++;
     }
-    return completed;
+    if (shard.uncompressedBytes >= this.shardTargetBytes) this.closeShard(state);
   }
 
-  private buffer(split: Split): SplitBuffer {
-    let buffer = this.buffers.get(split);
-    if (!buffer) {
+  /**
+   * Resolves once no split's encoder has more than a couple of batches waiting. The encoder runs
+   * only when the caller yields: a producer that awaits this between input batches keeps wasm
+   * memory (which never shrinks) at a few batches.
+   */
+  async drained(): Promise<void> {
+    for (const state of this.splits.values()) {
+      if (state.shard && state.shard.queuedBatches > MAX_QUEUED_BATCHES) await state.shard.taken();
+    }
+  }
+
+  /**
+   * Closes every split's open shard (splits in a fixed order) and resolves with them once they,
+   * and every shard closed before, are written. Rows added meanwhile go to new shards.
+   */
+  async flush(): Promise<ShardInfo[]> {
+    this.throwIfFailed();
+    const mine: ClosedShard[] = [];
+    for (const split of SPLITS) {
+      const state = this.splits.get(split);
+      if (state?.shard) mine.push(this.closeShard(state));
+    }
+    const through = this.closed.length;
+    this.claimed = through;
+    await Promise.all(this.closed.slice(this.listed, through).map((c) => c.done));
+    this.listed = Math.max(this.listed, through);
+    return mine.flatMap((c) => c.infos!);
+  }
+
+  /**
+   * Drops what is not yet handed to a flush(): the open shards and those rotated since, their temp
+   * files removed and nothing renamed (a revoked Kafka partition). Shards a pending flush() waits
+   * for are still written. The writer takes no rows afterwards.
+   */
+  discard(): void {
+    this.failure ??= new Error(`shard writer ${this.writerId} was discarded`);
+    for (const state of this.splits.values()) {
+      state.shard?.discard();
+      state.shard = undefined;
+    }
+    for (const unclaimed of this.closed.splice(this.claimed)) unclaimed.file?.discard();
+  }
+
+  private split(split: Split): SplitState {
+    let state = this.splits.get(split);
+    if (!state) {
       if (!SPLITS.includes(split)) throw new Error(`unknown split ${JSON.stringify(split)}`);
       ensureDir(this.splitDir(split));
-      buffer = {
-        columns: new EpisodeColumns(),
-        nextIndex: this.resume ? this.nextExistingIndex(split) : 0,
-        firstEpisodeId: undefined,
-        lastEpisodeId: undefined,
-      };
-      this.buffers.set(split, buffer);
+      state = { shard: undefined, nextIndex: this.resume ? this.nextExistingIndex(split) : 0 };
+      this.splits.set(split, state);
     }
-    return buffer;
+    return state;
   }
 
-  private writeShard(split: Split, buffer: SplitBuffer): ShardInfo[] {
-    const rows = buffer.columns.rowCount;
-    const actions = buffer.columns.actionsCount;
-    const uncompressedBytes = buffer.columns.byteLength;
-    const rowsPerGroup = Math.max(1, Math.floor(this.rowGroupBytes / (uncompressedBytes / rows)));
-    const table = buffer.columns.finish();
-    const index = buffer.nextIndex++;
-    const firstEpisodeId = buffer.firstEpisodeId;
-    const lastEpisodeId = buffer.lastEpisodeId;
-    buffer.firstEpisodeId = buffer.lastEpisodeId = undefined;
+  private newShard(split: Split, index: number): ShardFile {
+    return new ShardFile({
+      dir: this.dir,
+      split,
+      writerId: this.writerId,
+      index,
+      formats: this.formats,
+      rowGroupBytes: this.rowGroupBytes,
+      onError: (error) => (this.failure ??= error),
+    });
+  }
 
-    const infos: ShardInfo[] = [];
-    for (const format of this.formats) {
-      const bytes = format === 'parquet' ? tableToParquet(table, rowsPerGroup) : tableToIPC(table, 'file');
-      const name = shardFileName(split, this.writerId, index, format);
-      writeFileAtomic(join(this.splitDir(split), name), bytes);
-      const info: ShardInfo = {
-        path: `data/${split}/${name}`,
-        split,
-        format,
-        writer: this.writerId,
-        index,
-        rows,
-        actions,
-        bytes: bytes.length,
-        uncompressed_bytes: uncompressedBytes,
-        sha256: createHash('sha256').update(bytes).digest('hex'),
-      };
-      if (format === 'parquet') info.row_groups = Math.ceil(rows / rowsPerGroup);
-      if (firstEpisodeId !== undefined) info.first_episode_id = firstEpisodeId;
-      if (lastEpisodeId !== undefined) info.last_episode_id = lastEpisodeId;
-      infos.push(info);
-    }
-    this.written.push(...infos);
-    return infos;
+  private closeShard(state: SplitState): ClosedShard {
+    const file = state.shard!;
+    state.shard = undefined;
+    const closed: ClosedShard = { file, infos: undefined, done: file.close() };
+    closed.done.then(
+      (infos) => {
+        closed.infos = infos;
+        closed.file = undefined;
+      },
+      (error: Error) => {
+        this.failure ??= error;
+        closed.file = undefined;
+      },
+    );
+    this.closed.push(closed);
+    return closed;
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure) throw this.failure;
   }
 
   private splitDir(split: Split): string {
