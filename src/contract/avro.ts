@@ -328,19 +328,20 @@ function readRepeatedString(b: Buffer): string {
   return fresh;
 }
 
-// Doubles are read through a DataView of the buffer, which the compiler turns into one load;
-// `readDoubleLE` assembles the value byte by byte. One view per buffer (an Avro block, a message).
-let doublesOf: Buffer | undefined;
+// Doubles are read through a DataView, which the compiler turns into one load; `readDoubleLE`
+// assembles the value byte by byte. One view per underlying ArrayBuffer, not per Buffer: Kafka
+// messages are slices of one fetch response, and a view per message cost more than it saved.
+let doublesOf: ArrayBufferLike | undefined;
 let doubles: DataView = new DataView(new ArrayBuffer(0));
 
 function readDouble(b: Buffer): number {
   // past the end, `readDoubleLE` throws the error a truncated record has always reported
   if (at + 8 > b.length) return b.readDoubleLE(at);
-  if (b !== doublesOf) {
-    doublesOf = b;
-    doubles = new DataView(b.buffer, b.byteOffset, b.length);
+  if (b.buffer !== doublesOf) {
+    doublesOf = b.buffer;
+    doubles = new DataView(b.buffer);
   }
-  const v = doubles.getFloat64(at, true);
+  const v = doubles.getFloat64(b.byteOffset + at, true);
   at += 8;
   return v;
 }
