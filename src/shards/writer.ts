@@ -77,7 +77,6 @@ export function shardFileName(split: Split, writerId: string, index: number, for
   return `${split}-${writerId}-${String(index).padStart(5, '0')}.${format}`;
 }
 
-
 /** the largest batch of rows held as JS columns before it goes to the encoder (smaller when row groups are). */
 export const MAX_BATCH_BYTES = 4 * MiB;
 /** batches a shard's encoder may have waiting before `drained()` holds the producer back. */
