@@ -220,14 +220,6 @@ export function stableStringify(value: unknown): string {
   return JSON.stringify(value);
 }
 
-const privacySettingsOfConfig = new WeakMap<PipelineConfig, PrivacySettings>();
-
-/** The privacy section with the capture regions; one object per config, so what is derived from it can be shared. */
 export function privacySettings(config: PipelineConfig): PrivacySettings {
-  let settings = privacySettingsOfConfig.get(config);
-  if (settings === undefined) {
-    settings = { ...config.privacy, capture_regions: config.capture.regions };
-    privacySettingsOfConfig.set(config, settings);
-  }
-  return settings;
+  return { ...config.privacy, capture_regions: config.capture.regions };
 }

@@ -282,6 +282,16 @@ test('a tag in eu_tags makes the context EU-linked (case-insensitively)', (t) =>
   assertEuStripped(t, euScenario({ participants: ['u-us-colleague'], tags: ['GDPR'] }).results);
 });
 
+test('gates built from settings changed in between each follow their own settings (the rule sets are shared by content only)', (t) => {
+  const settings = settingsWith({ eu_tags: ['gdpr'] });
+  const before = setup([], settings);
+  settings.eu_tags.push('works-council');
+  const after = setup([], settings);
+  const context = { participants: ['u-us-colleague'], tags: ['works-council'] };
+  t.false(keptEvent(before.admit(focus(T0, context))).eu_linked);
+  t.true(keptEvent(after.admit(focus(T0, context))).eu_linked);
+});
+
 test('a device located in the EU makes every context EU-linked, from the event that reports the geo on', (t) => {
   const s = setup();
   t.is(keptEvent(s.admit(usChat(T0))).eu_linked, false);

@@ -118,12 +118,15 @@ interface PrivacyRules {
   readonly sensitiveTags: ReadonlySet<string>;
 }
 
-// Built once per settings object: the Kafka source runs a gate per device, and 50k gates each
-// building the same sets held about 2 KB apiece.
-const rulesOfSettings = new WeakMap<PrivacySettings, PrivacyRules>();
+// Built once per distinct settings, not per gate: the Kafka source runs a gate per device, and
+// 50k gates each building the same sets held about 2 KB apiece. Keyed by content, since a config
+// object may be changed between pipelines.
+const rulesBySettings = new Map<string, PrivacyRules>();
+const MAX_CACHED_RULES = 64;
 
 function rulesOf(settings: PrivacySettings): PrivacyRules {
-  let rules = rulesOfSettings.get(settings);
+  const key = JSON.stringify([settings.capture_regions, settings.eu_regions, settings.eu_tags, settings.sensitive_contexts]);
+  let rules = rulesBySettings.get(key);
   if (rules === undefined) {
     rules = {
       captureRegions: new Set(settings.capture_regions.map(normalizeRegion)),
@@ -133,7 +136,8 @@ function rulesOf(settings: PrivacySettings): PrivacyRules {
       sensitiveUrlPrefixes: settings.sensitive_contexts.url_prefixes.map((p) => p.trim().toLowerCase()).filter((p) => p.length > 0),
       sensitiveTags: lowerSet(settings.sensitive_contexts.tags),
     };
-    rulesOfSettings.set(settings, rules);
+    if (rulesBySettings.size >= MAX_CACHED_RULES) rulesBySettings.clear();
+    rulesBySettings.set(key, rules);
   }
   return rules;
 }
