@@ -24,6 +24,7 @@ import { replay } from '../src/replay.ts';
 import { tuneHeapForStreaming } from '../src/runtime.ts';
 import { readEventFile, readRegistryFile, writeEventsAvro, writeEventsJsonl, writeRegistryJsonl } from '../src/sources/file.ts';
 import { ShardWriter } from '../src/shards/writer.ts';
+import { wasmMemory } from 'parquet-wasm';
 import type { EachBatchPayload } from 'kafkajs';
 import { createKafka } from '../src/kafka/client.ts';
 import { produceFixture } from '../src/kafka/produce.ts';
@@ -125,15 +126,29 @@ async function runChild(task: ChildTask): Promise<unknown> {
     case 'replay': {
       let batches = 0;
       let openDevicesPeak = 0;
+      // where the memory is while reading: the JS heap (open state as objects) and array buffers
+      // (packed actions, batches); the wasm memory the encoder grew to is read at the end
+      let heapUsedPeak = 0;
+      let arrayBuffersPeak = 0;
       // counting open devices walks all of them: every 8th batch (~32k records) is enough
       const onProgress = task.sampleOpenDevices
         ? (_records: number, pipeline: { openDevices: number }) => {
-            if (batches++ % 8 === 0) openDevicesPeak = Math.max(openDevicesPeak, pipeline.openDevices);
+            if (batches++ % 8 !== 0) return;
+            openDevicesPeak = Math.max(openDevicesPeak, pipeline.openDevices);
+            const memory = process.memoryUsage();
+            heapUsedPeak = Math.max(heapUsedPeak, memory.heapUsed);
+            arrayBuffersPeak = Math.max(arrayBuffersPeak, memory.arrayBuffers);
           }
         : undefined;
       const start = performance.now();
       const summary = await replay({ config, input: task.input, registry: task.registry, out: task.out, pseudonymKey: BENCH_KEY, onProgress });
-      const result = { ...timed(summary.counters.records_in, start), open_devices_peak: openDevicesPeak };
+      const result = {
+        ...timed(summary.counters.records_in, start),
+        open_devices_peak: openDevicesPeak,
+        reading_heap_used_peak_mib: mib(heapUsedPeak),
+        reading_array_buffers_peak_mib: mib(arrayBuffersPeak),
+        wasm_memory_mib: mib(wasmMemory().buffer.byteLength),
+      };
       const manifest = JSON.parse(readFileSync(summary.manifestPath, 'utf8')) as { shards?: { bytes: number }[] };
       return { ...result, counters: summary.counters, parquet_mib: mib((manifest.shards ?? []).reduce((n, s) => n + s.bytes, 0)) };
     }
@@ -729,6 +744,13 @@ async function openDevicesStream(work: string, devices: number, eventsPerDevice:
   return { events: eventsPath, registry, eventCount: devices * eventsPerDevice, devices };
 }
 
+interface MemorySplit {
+  open_devices_peak: number;
+  reading_heap_used_peak_mib: number;
+  reading_array_buffers_peak_mib: number;
+  wasm_memory_mib: number;
+}
+
 async function measureMemory(plan: Plan, work: string, results: Results): Promise<void> {
   const baseline = await inChild<{ peak_rss_mib: number }>({ kind: 'baseline' });
   const runs = [];
@@ -737,15 +759,21 @@ async function measureMemory(plan: Plan, work: string, results: Results): Promis
     log(`memory: ${devices.toLocaleString('en-US')} devices open at once, ${eventsPerDevice} events each, one every ${OPEN_EVENT_SPACING_MS / 1000} s`);
     const s = await openDevicesStream(work, devices, eventsPerDevice);
     const out = join(work, `out-memory-${devices}`);
-    const r = await inChild<Timed & { open_devices_peak: number }>({ kind: 'replay', input: s.events, registry: s.registry, out, sampleOpenDevices: true });
+    const r = await inChild<Timed & MemorySplit>({ kind: 'replay', input: s.events, registry: s.registry, out, sampleOpenDevices: true });
     rmSync(out, { recursive: true, force: true });
     log(`  peak RSS ${r.peak_rss_mib.toFixed(0)} MiB, ${r.open_devices_peak} devices open at the peak (${rate(r.events_per_s)})`);
+    log(
+      `  while reading: heap used up to ${r.reading_heap_used_peak_mib.toFixed(0)} MiB, array buffers up to ${r.reading_array_buffers_peak_mib.toFixed(0)} MiB; wasm memory at the end ${r.wasm_memory_mib.toFixed(0)} MiB`,
+    );
     runs.push({
       devices,
       events,
       events_per_device: eventsPerDevice,
       open_devices_peak: r.open_devices_peak,
       peak_rss_mib: r.peak_rss_mib,
+      reading_heap_used_peak_mib: r.reading_heap_used_peak_mib,
+      reading_array_buffers_peak_mib: r.reading_array_buffers_peak_mib,
+      wasm_memory_mib: r.wasm_memory_mib,
       above_baseline_mib: r.peak_rss_mib - baseline.peak_rss_mib,
       kib_per_device: ((r.peak_rss_mib - baseline.peak_rss_mib) * 1024) / devices,
       events_per_s: r.events_per_s,
@@ -944,6 +972,10 @@ function table(results: Results): string {
   if (r.memory) {
     for (const m of r.memory.runs) {
       rows.push([`memory: ${m.devices} devices open, ${m.events_per_device} events each`, `peak ${m.peak_rss_mib.toFixed(0)} MiB (${m.open_devices_peak} open at the peak; ${m.kib_per_device.toFixed(1)} KiB/device over a ${r.memory.baseline_rss_mib.toFixed(0)} MiB baseline)`]);
+      rows.push([
+        '  heap used | array buffers while reading; wasm',
+        `${m.reading_heap_used_peak_mib.toFixed(0)} | ${m.reading_array_buffers_peak_mib.toFixed(0)} MiB; ${m.wasm_memory_mib.toFixed(0)} MiB at the end`,
+      ]);
     }
   }
   if (r.scaling) {
