@@ -269,10 +269,11 @@ function readString(b: Buffer): string {
 }
 
 // Strings that repeat (device and user ids, key codes, typed characters, app names, regions) are
-// interned: the bytes are hashed four at a time while they are checked for ASCII, and the length and
-// words are compared with those of the string last seen in that hash slot, kept in one cache line per
-// slot (neither the string nor a `charCodeAt` per character is touched). A hit allocates nothing, and the string it returns already carries
-// its hash, so the Map lookups of the stages downstream (devices, registry) do not compute it again.
+// interned: the bytes are hashed four at a time while they are checked for ASCII, and the length
+// and words are compared with those of the string last seen in that hash slot, kept in one cache
+// line per slot (neither the string nor a `charCodeAt` per character is touched). A hit allocates
+// nothing, and the string it returns already carries its hash, so the Map lookups of the stages
+// downstream (devices, registry) do not compute it again.
 // Sized for a partition's worth of devices and people (tens of thousands): a slot lost to a
 // collision only costs an allocation.
 const INTERN_MAX_BYTES = 48;

@@ -3,8 +3,9 @@
 // Each shard holding the person's pseudonym is decoded, re-encoded without those rows through the
 // writer's own ShardFile (same batches, same row groups for the configured `row_group_bytes`, so
 // the bytes the writer would have written for the remaining rows) and rewritten atomically under
-// the same name (a shard left empty is removed); then the card and the manifest are rewritten and one line is appended to
-// DIR/erasure-log.jsonl: the pseudonym, the time and the counts, never the raw id.
+// the same name (a shard left empty is removed); then the card and the manifest are rewritten and
+// one line is appended to DIR/erasure-log.jsonl: the pseudonym, the time and the counts, never the
+// raw id.
 //
 // Crash safety: shards change before the manifest, so after a crash the data is already erased
 // and only the manifest is stale. A rerun repairs it: a listed shard whose bytes no longer match

@@ -143,12 +143,7 @@ function rulesOf(settings: PrivacySettings): PrivacyRules {
 }
 
 export class PrivacyGate implements EventGate<DevicePrivacyState> {
-  private readonly captureRegions: ReadonlySet<string>;
-  private readonly euRegions: ReadonlySet<string>;
-  private readonly euTags: ReadonlySet<string>;
-  private readonly sensitiveApps: ReadonlySet<string>;
-  private readonly sensitiveUrlPrefixes: readonly string[];
-  private readonly sensitiveTags: ReadonlySet<string>;
+  private readonly rules: PrivacyRules;
   private readonly maxPauseMs: number;
 
   constructor(
@@ -156,13 +151,7 @@ export class PrivacyGate implements EventGate<DevicePrivacyState> {
     private readonly registry: Registry,
     private readonly audit: PrivacyAudit,
   ) {
-    const rules = rulesOf(settings);
-    this.captureRegions = rules.captureRegions;
-    this.euRegions = rules.euRegions;
-    this.euTags = rules.euTags;
-    this.sensitiveApps = rules.sensitiveApps;
-    this.sensitiveUrlPrefixes = rules.sensitiveUrlPrefixes;
-    this.sensitiveTags = rules.sensitiveTags;
+    this.rules = rulesOf(settings);
     this.maxPauseMs = settings.max_pause_ms;
   }
 
@@ -242,7 +231,7 @@ export class PrivacyGate implements EventGate<DevicePrivacyState> {
     if (registry.isErased(userId)) return 'erased';
     const region = registry.regionOf(userId);
     if (region === undefined) return 'unknown_person';
-    return this.captureRegions.has(region) ? null : 'not_captured_region';
+    return this.rules.captureRegions.has(region) ? null : 'not_captured_region';
   }
 
   private lookUpPerson(userId: string, state: DevicePrivacyState): void {
@@ -266,7 +255,7 @@ export class PrivacyGate implements EventGate<DevicePrivacyState> {
   private observe(event: InputEvent, state: DevicePrivacyState): void {
     if (event.geo !== undefined) {
       const geo = event.geo;
-      state.geoEu = typeof geo !== 'string' || geo.trim().length !== 2 || this.euRegions.has(normalizeRegion(geo));
+      state.geoEu = typeof geo !== 'string' || geo.trim().length !== 2 || this.rules.euRegions.has(normalizeRegion(geo));
     }
     switch (event.type) {
       case 'focus':
@@ -314,13 +303,13 @@ export class PrivacyGate implements EventGate<DevicePrivacyState> {
   private isSensitive(context: Record<string, unknown>): boolean {
     const app = context.app;
     if (typeof app !== 'string' || app.trim().length === 0) return true;
-    if (this.sensitiveApps.has(app.trim().toLowerCase())) return true;
+    if (this.rules.sensitiveApps.has(app.trim().toLowerCase())) return true;
     const url = context.url;
-    if (typeof url === 'string' && this.sensitiveUrlPrefixes.length > 0) {
+    if (typeof url === 'string' && this.rules.sensitiveUrlPrefixes.length > 0) {
       const lower = url.trim().toLowerCase();
-      for (const prefix of this.sensitiveUrlPrefixes) if (lower.startsWith(prefix)) return true;
+      for (const prefix of this.rules.sensitiveUrlPrefixes) if (lower.startsWith(prefix)) return true;
     }
-    return tagsMeet(context.tags, this.sensitiveTags);
+    return tagsMeet(context.tags, this.rules.sensitiveTags);
   }
 
   private isEuLinked(context: Record<string, unknown>): boolean {
@@ -332,10 +321,10 @@ export class PrivacyGate implements EventGate<DevicePrivacyState> {
         const p = participants[i];
         if (typeof p !== 'string' || registry.isErased(p)) return true;
         const region = registry.regionOf(p);
-        if (region === undefined || this.euRegions.has(region)) return true;
+        if (region === undefined || this.rules.euRegions.has(region)) return true;
       }
     }
-    return tagsMeet(context.tags, this.euTags);
+    return tagsMeet(context.tags, this.rules.euTags);
   }
 
   /**

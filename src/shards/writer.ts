@@ -167,10 +167,9 @@ export class ShardFile {
     if (this.discarded) throw new Error(`${this.relativePath(this.options.formats[0])} was discarded`);
     this.writeBatch();
     if (this.rows === 0) throw new Error('a shard needs at least one row');
-    const parquetDone = this.parquet?.stream.close();
     const infos: ShardInfo[] = [];
     if (this.parquet) {
-      await parquetDone;
+      await this.parquet.stream.close();
       if (this.discarded) throw new Error(`${this.relativePath('parquet')} was discarded`);
       this.parquet.file.commit();
       const info = this.info('parquet', this.parquet.bytes, this.parquet.hash.digest('hex'));
