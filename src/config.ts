@@ -69,7 +69,8 @@ const SourceConfig = z.strictObject({
 
 const SessionConfig = z.strictObject({
   inactivity_gap_ms: positiveMs.default(5 * MINUTE),
-  max_duration_ms: positiveMs.default(60 * MINUTE),
+  // action times are int32 milliseconds from the episode start in the dataset
+  max_duration_ms: positiveMs.max(2_147_483_647, 'at most 2147483647 (24.8 days): action times are int32 ms in the dataset').default(60 * MINUTE),
   /** how far out of order a device's events may arrive and still be placed in order. */
   grace_ms: z.number().int().min(0).default(30_000),
   min_actions: z.number().int().min(0).default(3),

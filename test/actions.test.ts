@@ -101,8 +101,9 @@ test('a press that moves more than 6 px is a drag from press to release', (t) =>
     y: 100,
     x2: 500,
     y2: 250,
-    nx: 0.1,
-    ny: 0.2,
+    // normalized coordinates are float32, as the dataset holds them
+    nx: Math.fround(0.1),
+    ny: Math.fround(0.2),
     nx2: 0.5,
     ny2: 0.5,
   });
@@ -299,8 +300,8 @@ test('coordinates are normalized to the screen of the latest focus, clamped, and
     actions.map((a) => [a.nx, a.ny]),
     [
       [null, null],
-      [0.25, 0.2],
-      [0.125, 0.1],
+      [0.25, Math.fround(0.2)],
+      [0.125, Math.fround(0.1)],
       [1, 0],
     ],
   );
@@ -484,7 +485,7 @@ test('path simplification keeps the endpoints and removes points within epsilon'
   t.deepEqual(path.take(1, 3), [{ x: 1, y: 1, t_ms: 1 }]);
 });
 
-test('a long episode gives the same actions whether they were held as objects or packed while it was open', (t) => {
+test('a long episode keeps every field of its actions while they are packed, at the precision the dataset holds them', (t) => {
   // twenty keys pressed while a drag is held, between clicks and scrolls: the packed log must keep
   // every field, the drag's place before the keys, and let a double click merge
   const specs: [number, InputEvent['type'], Partial<InputEvent>?][] = [[0, 'focus', focus('editor')]];
@@ -507,17 +508,18 @@ test('a long episode gives the same actions whether they were held as objects or
     Array.from({ length: 6 }, () => perRound).flat(),
   );
   const drag = actions[1];
-  t.deepEqual([drag.x, drag.y, drag.x2, drag.y2, drag.nx2, drag.ny2], [100, 100, 181, 141, 0.181, 0.282]);
-  t.deepEqual(drag.path.at(-1), { x: 180.5, y: 140.25, t_ms: drag.t_ms + 40_000 });
+  t.deepEqual([drag.x, drag.y, drag.x2, drag.y2, drag.nx2, drag.ny2], [100, 100, 181, 141, Math.fround(0.181), Math.fround(0.282)]);
+  // path points are int32 pixels in the dataset: a fractional move is rounded as the columns round it
+  t.deepEqual(drag.path.at(-1), { x: 181, y: 140, t_ms: drag.t_ms + 40_000 });
   t.is(actions[0].context, 0);
   t.is(actions[2].key, 'Enter');
   t.is(actions.at(-1)!.dy, -240);
   t.is(actions.at(-1)!.text, null);
 });
 
-test('packed actions come back exactly as they went in: every field, nulls, paths, text and key times, order', (t) => {
-  const click: Action = { ...blankAction('double_click', 12), duration_ms: 80, x: 10.5, y: 0, nx: 0.01, ny: 0, context: 0 };
-  click.path = [{ x: 1, y: 2, t_ms: 3 }, { x: -4.25, y: 5e9, t_ms: 6 }];
+test('packed actions come back as the dataset holds them: every field, nulls, paths, text and key times, order', (t) => {
+  const click: Action = { ...blankAction('double_click', 12), duration_ms: 80, x: 10, y: 0, nx: Math.fround(0.01), ny: 0, context: 0 };
+  click.path = [{ x: 1, y: 2, t_ms: 3 }, { x: -4, y: 2_147_483_647, t_ms: 6 }];
   const drag: Action = { ...blankAction('drag', 1e7), x: 1, y: 2, nx: 0.5, ny: 1, x2: 3, y2: 4, nx2: 0.25, ny2: 0.75, frame_uri: 's3://f/1.png', context: 2 };
   const scroll: Action = { ...blankAction('scroll', 13), x: 7, y: 8, dx: 0, dy: -120 };
   const typed: Action = { ...blankAction('type', 14), duration_ms: 900, text: 'héllo', key_times_ms: [0, 120, 900], context: 1 };
@@ -537,4 +539,20 @@ test('packed actions come back exactly as they went in: every field, nulls, path
   const again: Action[] = [];
   log.drainInto(again);
   t.deepEqual(again, []);
+});
+
+test('packing rounds int32 fields as the episode columns do, keeps float32 fields as float32, and refuses what int32 cannot hold', (t) => {
+  const log = new ActionLog();
+  const click: Action = { ...blankAction('click', 12.4), x: 10.5, y: -3.5, nx: 0.1, ny: 1 / 3, dx: 0.3, dy: -120.7 };
+  click.path = [{ x: 180.5, y: 140.25, t_ms: 2.6 }];
+  log.append(click);
+  const [back] = ((out: Action[]) => (log.drainInto(out), out))([]);
+  t.deepEqual(
+    [back.t_ms, back.x, back.y, back.nx, back.ny, back.dx, back.dy],
+    [12, 11, -3, Math.fround(0.1), Math.fround(1 / 3), Math.fround(0.3), Math.fround(-120.7)],
+  );
+  t.deepEqual(back.path, [{ x: 181, y: 140, t_ms: 3 }]);
+
+  const far: Action = { ...blankAction('click', 0), x: 5e9, y: 0 };
+  t.throws(() => new ActionLog().append(far), { instanceOf: RangeError, message: /x holds 5000000000, outside int32/ });
 });

@@ -91,12 +91,13 @@ test('validate accepts the shipped pipelines and names the key and line of each 
     t.is(ok.status, 0, `${file}: ${ok.stderr}`);
   }
   const bad = join(tmp(), 'bad.yaml');
-  writeFileSync(bad, 'version: 1\nsession:\n  inactivity_gap_ms: five minutes\n  gap: 3\noutput:\n  formats: [csv]\n');
+  writeFileSync(bad, 'version: 1\nsession:\n  inactivity_gap_ms: five minutes\n  gap: 3\n  max_duration_ms: 2592000000\noutput:\n  formats: [csv]\n');
   const r = episodic(['validate', bad]);
   t.is(r.status, 1);
   t.regex(r.stderr, /session\.inactivity_gap_ms \(line 3\)/);
   t.regex(r.stderr, /session\.gap \(line 4\): unknown key 'gap'/);
-  t.regex(r.stderr, /output\.formats\.0 \(line 6\)/);
+  t.regex(r.stderr, /session\.max_duration_ms \(line 5\): at most 2147483647/);
+  t.regex(r.stderr, /output\.formats\.0 \(line 7\)/);
 });
 
 test('inspect summarizes a dataset in aggregate and prints the privacy audit', (t) => {

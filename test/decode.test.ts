@@ -106,7 +106,8 @@ test('each kind of bad input is rejected with a reason naming the field', (t) =>
     ['negative seq', { ...ev('lock'), seq: -1 }, "field 'seq'"],
     ['unknown type', { ...ev('lock'), type: 'mouse_teleport' }, "unknown type 'mouse_teleport'"],
     ['missing type', { ...ev('lock'), type: undefined }, "field 'type'"],
-    ['infinite x', ev('mouse_move', { x: Infinity, y: 1 }), "field 'x': expected finite number, got Infinity"],
+    ['infinite x', ev('mouse_move', { x: Infinity, y: 1 }), "field 'x': expected finite number within int32 (pixels), got Infinity"],
+    ['x beyond int32', ev('mouse_move', { x: 1, y: 5e9 }), "field 'y': expected finite number within int32 (pixels), got integer 5000000000"],
     ['NaN dy', ev('wheel', { dx: 0, dy: NaN }), "field 'dy': expected finite number, got NaN"],
     ['unknown button', { ...ev('mouse_down', { x: 1, y: 1 }), button: 'back' }, "field 'button': unknown button 'back'"],
     ['unknown modifier', { ...ev('key_down', { key: 'KeyA' }), modifiers: ['ctrl', 'hyper'] }, "field 'modifiers[1]': unknown modifier 'hyper'"],
@@ -464,7 +465,7 @@ test('an Avro record that breaks a value rule is a dead letter with its reason; 
   t.deepEqual(
     letters.map((l) => [l.position.offset, l.reason]),
     [
-      [1, "field 'x': expected finite number, got NaN"],
+      [1, "field 'x': expected finite number within int32 (pixels), got NaN"],
       [2, "field 'key': required for key_down events"],
     ],
   );

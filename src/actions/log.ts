@@ -1,38 +1,66 @@
 // The finished actions of an open episode, packed. An episode stays open for up to an hour and a
 // consumer holds tens of thousands of them at once: as objects (each number boxed, a path array of
 // point objects, an array of key times) an action costs about 600 bytes of heap. Here it is one
-// variable-length record of doubles in one typed array per episode: the fields an action does not
+// variable-length record of 32-bit words in one buffer per episode: the fields an action does not
 // have take no room (a click has no drag end and no scroll amounts, a keystroke no coordinates), its
 // path points and key times follow it, and only its strings (text, key, frame) go in a list of
 // references. The reducer moves an action here once nothing can change it any more; the objects are
-// built again, unchanged, when the episode closes.
+// built again when the episode closes.
+//
+// Every number of an action is written to the dataset as an int32 or a float32 (see
+// src/shards/schema.ts), so a record keeps each at that precision: what comes back is what the
+// dataset holds, at half the memory of doubles. Integer fields are rounded as the episode columns
+// round them; a value outside int32 is refused here, as the columns would refuse it.
 import { ACTION_KINDS, blankAction, type Action, type ActionKind, type PathPoint } from '../contract/episode.ts';
 import type { Redaction } from '../contract/events.ts';
 
-// A record: header, t_ms, duration_ms, context, then each present nullable field in NULLABLE order,
-// the number of key times and the times (when key_times_ms is not null), then x, y, t_ms per path
-// point. The header packs (all exact in a double, below 2^53): bits 0-3 kind, 4-5 redaction, 6-15
-// which nullable fields are present, 16-18 whether text, key and frame_uri are in the references
-// (in that order), 19 whether key times follow, and from bit 20 on (as a multiple of 2^20) the
-// number of path points.
+// A record, in words: flags, number of path points, t_ms, duration_ms, context, then each present
+// nullable field in NULLABLE order (int32 or float32 as the dataset has it), the number of key
+// times and the times (when key_times_ms is not null), then x, y, t_ms per path point. The flags:
+// bits 0-3 kind, 4-5 redaction, 6-15 which nullable fields are present, 16-18 whether text, key and
+// frame_uri are in the references (in that order), 19 whether key times follow.
 const NULLABLE = ['x', 'y', 'nx', 'ny', 'x2', 'y2', 'nx2', 'ny2', 'dx', 'dy'] as const;
+/** which of NULLABLE are float32 in the dataset (the others are int32). */
+const NULLABLE_IS_FLOAT = [false, false, true, true, false, false, true, true, true, true] as const;
 const PRESENT_SHIFT = 6;
 const PRESENT_X = 1 << PRESENT_SHIFT;
 const HAS_TEXT = 1 << 16;
 const HAS_KEY = 1 << 17;
 const HAS_FRAME = 1 << 18;
 const HAS_KEY_TIMES = 1 << 19;
-const POINTS_UNIT = 1 << 20;
-const FIXED_FIELDS = 4;
+const FIXED_WORDS = 5;
 
 const REDACTIONS: readonly (Redaction | null)[] = [null, 'eu_context', 'secure_input'];
 const KIND_INDEX: ReadonlyMap<ActionKind, number> = new Map(ACTION_KINDS.map((kind, i) => [kind, i]));
 
-// 32 doubles to start: one or two actions. 50k open devices each hold one of these.
-const INITIAL_CAPACITY = 32;
+// 64 words to start: one or two actions. 50k open devices each hold one of these.
+const INITIAL_WORDS = 64;
+
+// float32 fields go in as their bits through this one shared pair of views: a second view per log
+// would be one more object per open device
+const FLOAT_BITS = new Float32Array(1);
+const FLOAT_BITS_AS_INT = new Int32Array(FLOAT_BITS.buffer);
+
+function float32Bits(value: number): number {
+  FLOAT_BITS[0] = value;
+  return FLOAT_BITS_AS_INT[0];
+}
+
+function float32OfBits(bits: number): number {
+  FLOAT_BITS_AS_INT[0] = bits;
+  return FLOAT_BITS[0];
+}
+
+/** an int32 field as the episode columns store it: rounded, and refused outside int32. */
+function int32(value: number, field: string): number {
+  const rounded = Math.round(value);
+  if (!(rounded >= -2_147_483_648 && rounded <= 2_147_483_647)) throw new RangeError(`action field ${field} holds ${value}, outside int32`);
+  return rounded;
+}
 
 export class ActionLog {
-  private records: Float64Array<ArrayBuffer> | null = null;
+  /** the records' words; float32 fields as their bits. */
+  private ints: Int32Array<ArrayBuffer> | null = null;
   private used = 0;
   private strings: string[] | null = null;
   length = 0;
@@ -40,63 +68,63 @@ export class ActionLog {
   append(action: Action): void {
     const path = action.path;
     const times = action.key_times_ms;
-    const needed = FIXED_FIELDS + NULLABLE.length + (times === null ? 0 : 1 + times.length) + 3 * path.length;
-    let r = this.records;
-    if (r === null || this.used + needed > r.length) r = this.records = grown(r, this.used + needed);
+    const needed = FIXED_WORDS + NULLABLE.length + (times === null ? 0 : 1 + times.length) + 3 * path.length;
+    if (this.ints === null || this.used + needed > this.ints.length) this.grow(this.used + needed);
+    const w = this.ints!;
     const start = this.used;
-    let at = start + FIXED_FIELDS;
+    let at = start + FIXED_WORDS;
     let flags = KIND_INDEX.get(action.kind)! + (REDACTIONS.indexOf(action.redacted) << 4);
     // one named read per field (in NULLABLE order): a loop over the names is a keyed load each
     if (action.x !== null) {
-      r[at++] = action.x;
+      w[at++] = int32(action.x, 'x');
       flags |= PRESENT_X;
     }
     if (action.y !== null) {
-      r[at++] = action.y;
+      w[at++] = int32(action.y, 'y');
       flags |= PRESENT_X << 1;
     }
     if (action.nx !== null) {
-      r[at++] = action.nx;
+      w[at++] = float32Bits(action.nx);
       flags |= PRESENT_X << 2;
     }
     if (action.ny !== null) {
-      r[at++] = action.ny;
+      w[at++] = float32Bits(action.ny);
       flags |= PRESENT_X << 3;
     }
     if (action.x2 !== null) {
-      r[at++] = action.x2;
+      w[at++] = int32(action.x2, 'x2');
       flags |= PRESENT_X << 4;
     }
     if (action.y2 !== null) {
-      r[at++] = action.y2;
+      w[at++] = int32(action.y2, 'y2');
       flags |= PRESENT_X << 5;
     }
     if (action.nx2 !== null) {
-      r[at++] = action.nx2;
+      w[at++] = float32Bits(action.nx2);
       flags |= PRESENT_X << 6;
     }
     if (action.ny2 !== null) {
-      r[at++] = action.ny2;
+      w[at++] = float32Bits(action.ny2);
       flags |= PRESENT_X << 7;
     }
     if (action.dx !== null) {
-      r[at++] = action.dx;
+      w[at++] = float32Bits(action.dx);
       flags |= PRESENT_X << 8;
     }
     if (action.dy !== null) {
-      r[at++] = action.dy;
+      w[at++] = float32Bits(action.dy);
       flags |= PRESENT_X << 9;
     }
     if (times !== null) {
       flags |= HAS_KEY_TIMES;
-      r[at++] = times.length;
-      for (let i = 0; i < times.length; i++) r[at++] = times[i];
+      w[at++] = times.length;
+      for (let i = 0; i < times.length; i++) w[at++] = int32(times[i], 'key_times_ms');
     }
     for (let i = 0; i < path.length; i++) {
       const point = path[i];
-      r[at++] = point.x;
-      r[at++] = point.y;
-      r[at++] = point.t_ms;
+      w[at++] = int32(point.x, 'path.x');
+      w[at++] = int32(point.y, 'path.y');
+      w[at++] = int32(point.t_ms, 'path.t_ms');
     }
     if (action.text !== null) {
       flags |= HAS_TEXT;
@@ -110,54 +138,56 @@ export class ActionLog {
       flags |= HAS_FRAME;
       (this.strings ??= []).push(action.frame_uri);
     }
-    r[start] = flags + path.length * POINTS_UNIT;
-    r[start + 1] = action.t_ms;
-    r[start + 2] = action.duration_ms;
-    r[start + 3] = action.context;
+    w[start] = flags;
+    w[start + 1] = path.length;
+    w[start + 2] = int32(action.t_ms, 't_ms');
+    w[start + 3] = int32(action.duration_ms, 'duration_ms');
+    w[start + 4] = action.context;
     this.used = at;
     this.length++;
   }
 
   /** Appends the actions, rebuilt as objects, to `out`; the log is empty afterwards. */
   drainInto(out: Action[]): void {
-    const r = this.records;
+    const w = this.ints!;
     const strings = this.strings;
     let at = 0;
     let next = 0;
     for (let i = 0; i < this.length; i++) {
-      const header = r![at];
-      const flags = header % POINTS_UNIT;
-      const nPoints = (header - flags) / POINTS_UNIT;
-      const action = blankAction(ACTION_KINDS[flags & 15], r![at + 1]);
-      action.duration_ms = r![at + 2];
-      action.context = r![at + 3];
+      const flags = w[at];
+      const nPoints = w[at + 1];
+      const action = blankAction(ACTION_KINDS[flags & 15], w[at + 2]);
+      action.duration_ms = w[at + 3];
+      action.context = w[at + 4];
       action.redacted = REDACTIONS[(flags >>> 4) & 3];
-      at += FIXED_FIELDS;
-      for (let f = 0; f < NULLABLE.length; f++) if ((flags & (1 << (PRESENT_SHIFT + f))) !== 0) action[NULLABLE[f]] = r![at++];
+      at += FIXED_WORDS;
+      for (let k = 0; k < NULLABLE.length; k++) {
+        if ((flags & (1 << (PRESENT_SHIFT + k))) !== 0) action[NULLABLE[k]] = NULLABLE_IS_FLOAT[k] ? float32OfBits(w[at++]) : w[at++];
+      }
       if ((flags & HAS_KEY_TIMES) !== 0) {
-        const n = r![at++];
+        const n = w[at++];
         const times: number[] = [];
-        for (let k = 0; k < n; k++) times.push(r![at++]);
+        for (let k = 0; k < n; k++) times.push(w[at++]);
         action.key_times_ms = times;
       }
       const path: PathPoint[] = action.path;
-      for (let k = 0; k < nPoints; k++, at += 3) path.push({ x: r![at], y: r![at + 1], t_ms: r![at + 2] });
+      for (let k = 0; k < nPoints; k++, at += 3) path.push({ x: w[at], y: w[at + 1], t_ms: w[at + 2] });
       if ((flags & HAS_TEXT) !== 0) action.text = strings![next++];
       if ((flags & HAS_KEY) !== 0) action.key = strings![next++];
       if ((flags & HAS_FRAME) !== 0) action.frame_uri = strings![next++];
       out.push(action);
     }
-    this.records = null;
+    this.ints = null;
     this.strings = null;
     this.used = 0;
     this.length = 0;
   }
-}
 
-// by half again, not double: an open episode's log is read once, and the slack is per device
-function grown(array: Float64Array<ArrayBuffer> | null, atLeast: number): Float64Array<ArrayBuffer> {
-  const length = array === null ? 0 : array.length;
-  const bigger = new Float64Array(Math.max(atLeast, Math.ceil(length * 1.5), INITIAL_CAPACITY));
-  if (array !== null) bigger.set(array);
-  return bigger;
+  // by half again, not double: an open episode's log is read once, and the slack is per device
+  private grow(atLeast: number): void {
+    const length = this.ints === null ? 0 : this.ints.length;
+    const bigger = new Int32Array(Math.max(atLeast, Math.ceil(length * 1.5), INITIAL_WORDS));
+    if (this.ints !== null) bigger.set(this.ints.subarray(0, this.used));
+    this.ints = bigger;
+  }
 }

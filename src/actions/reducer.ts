@@ -166,13 +166,12 @@ export class EpisodeReducer implements EpisodeBuilder<ReducedEpisode> {
   finish(): ReducedEpisode {
     this.flushTyping();
     this.flushScroll();
-    let actions = this.actions;
-    if (this.log !== null) {
-      const all: Action[] = [];
-      this.log.drainInto(all);
-      for (let i = 0; i < actions.length; i++) all.push(actions[i]);
-      actions = all;
-    }
+    // the last actions go through the log too, so every action comes out at the dataset's precision
+    const log = (this.log ??= new ActionLog());
+    for (let i = 0; i < this.actions.length; i++) log.append(this.actions[i]);
+    this.actions.length = 0;
+    const actions: Action[] = [];
+    log.drainInto(actions);
     return {
       actions,
       contexts: this.contexts,

@@ -239,10 +239,17 @@ function finiteOrAbsent(value: number | undefined): boolean {
   return value === undefined || (value - value === 0);
 }
 
+/** pixel positions are int32 in the dataset, rounded: anything farther out is not a screen position. */
+function pixelOrAbsent(value: number | undefined): boolean {
+  return value === undefined || (value >= -2_147_483_648.5 && value < 2_147_483_647.5);
+}
+
+const PIXEL = 'finite number within int32 (pixels)';
+
 /**
  * The value rules of the contract, for an event in the `newInputEvent` shape whose fields already
  * have the right types (a typed decoder such as Avro guarantees them; `decodeEvent` checks them
- * first for JSON): non-empty ids, integer times, finite coordinates, a positive screen, and what
+ * first for JSON): non-empty ids, integer times, finite coordinates within int32, a positive screen, and what
  * each event type needs. Fills a wheel event's missing axis with 0. Returns the reason it fails,
  * or undefined. Allocates nothing for a valid event: it runs on every event of the stream.
  */
@@ -252,8 +259,8 @@ export function checkEventValues(e: InputEvent): string | undefined {
   if (e.user_id.length === 0) return fieldReason('user_id', 'non-empty string', e.user_id);
   if (!(Number.isSafeInteger(e.seq) && e.seq >= 0)) return fieldReason('seq', 'non-negative integer', e.seq);
   if (!isEpochMs(e.ts)) return fieldReason('ts', 'integer epoch ms', e.ts);
-  if (!finiteOrAbsent(e.x)) return fieldReason('x', 'finite number', e.x);
-  if (!finiteOrAbsent(e.y)) return fieldReason('y', 'finite number', e.y);
+  if (!pixelOrAbsent(e.x)) return fieldReason('x', PIXEL, e.x);
+  if (!pixelOrAbsent(e.y)) return fieldReason('y', PIXEL, e.y);
   if (!finiteOrAbsent(e.dx)) return fieldReason('dx', 'finite number', e.dx);
   if (!finiteOrAbsent(e.dy)) return fieldReason('dy', 'finite number', e.dy);
   const duration = e.duration_ms;

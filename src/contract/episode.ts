@@ -52,7 +52,12 @@ export interface PathPoint {
   t_ms: number;
 }
 
-/** What an agent would emit. Coordinates in virtual-desktop pixels and normalized to [0,1] of the screen. */
+/**
+ * What an agent would emit. Coordinates in virtual-desktop pixels and normalized to [0,1] of the
+ * screen. A reduced episode's actions hold their numbers at the dataset's precision: the int32
+ * fields (times, pixels, path points) rounded, the float32 ones (normalized coordinates, scroll
+ * amounts) as float32.
+ */
 export interface Action {
   kind: ActionKind;
   /** offset from the episode start. */
