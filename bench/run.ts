@@ -5,7 +5,9 @@
 //
 // Every measurement calls the product's own code (replay(), Pipeline, ShardWriter, readEventFile),
 // never a copy. Anything whose peak RSS matters runs in a child process of its own (this file with
-// `--child TASK`), so one measurement's heap never inflates the next one's figure.
+// `--child TASK`), so one measurement's heap never inflates the next one's figure; the replays
+// (throughput, memory, scaling) run in bench/replay-child.mjs on the bundle the CLI runs, so their
+// peak RSS is the product's, without a TypeScript loader.
 // EPISODIC_BENCH_DEBUG=1 prints the log of each Kafka instance (assignments, commits) with its time.
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -20,11 +22,9 @@ import { DEFAULT_START, generateEvents, generateRegistry } from '../src/generate
 import type { InputEvent } from '../src/contract/events.ts';
 import { Pipeline } from '../src/pipeline.ts';
 import { Registry } from '../src/privacy/registry.ts';
-import { replay } from '../src/replay.ts';
 import { tuneHeapForStreaming } from '../src/runtime.ts';
 import { readEventFile, readRegistryFile, writeEventsAvro, writeEventsJsonl, writeRegistryJsonl } from '../src/sources/file.ts';
 import { ShardWriter } from '../src/shards/writer.ts';
-import { wasmMemory } from 'parquet-wasm';
 import type { EachBatchPayload } from 'kafkajs';
 import { createKafka } from '../src/kafka/client.ts';
 import { produceFixture } from '../src/kafka/produce.ts';
@@ -32,6 +32,7 @@ import { KafkaRun } from '../src/kafka/run.ts';
 import { ensureBroker, uniqueName } from '../test/helpers/kafka.ts';
 
 const THIS_FILE = fileURLToPath(import.meta.url);
+const REPLAY_CHILD = fileURLToPath(new URL('replay-child.mjs', import.meta.url));
 const REPO = resolve(THIS_FILE, '../..');
 const BENCH_KEY = 'bench-pseudonym-key-not-secret';
 const SEED = 5;
@@ -121,37 +122,6 @@ async function runChild(task: ChildTask): Promise<unknown> {
   tuneHeapForStreaming();
   const config = loadConfig();
   switch (task.kind) {
-    case 'baseline':
-      return { peak_rss_mib: peakRssMiB() };
-    case 'replay': {
-      let batches = 0;
-      let openDevicesPeak = 0;
-      // where the memory is while reading: the JS heap (open state as objects) and array buffers
-      // (packed actions, batches); the wasm memory the encoder grew to is read at the end
-      let heapUsedPeak = 0;
-      let arrayBuffersPeak = 0;
-      // counting open devices walks all of them: every 8th batch (~32k records) is enough
-      const onProgress = task.sampleOpenDevices
-        ? (_records: number, pipeline: { openDevices: number }) => {
-            if (batches++ % 8 !== 0) return;
-            openDevicesPeak = Math.max(openDevicesPeak, pipeline.openDevices);
-            const memory = process.memoryUsage();
-            heapUsedPeak = Math.max(heapUsedPeak, memory.heapUsed);
-            arrayBuffersPeak = Math.max(arrayBuffersPeak, memory.arrayBuffers);
-          }
-        : undefined;
-      const start = performance.now();
-      const summary = await replay({ config, input: task.input, registry: task.registry, out: task.out, pseudonymKey: BENCH_KEY, onProgress });
-      const result = {
-        ...timed(summary.counters.records_in, start),
-        open_devices_peak: openDevicesPeak,
-        reading_heap_used_peak_mib: mib(heapUsedPeak),
-        reading_array_buffers_peak_mib: mib(arrayBuffersPeak),
-        wasm_memory_mib: mib(wasmMemory().buffer.byteLength),
-      };
-      const manifest = JSON.parse(readFileSync(summary.manifestPath, 'utf8')) as { shards?: { bytes: number }[] };
-      return { ...result, counters: summary.counters, parquet_mib: mib((manifest.shards ?? []).reduce((n, s) => n + s.bytes, 0)) };
-    }
     case 'decode': {
       // the source and the decoder as the pipeline runs them, and nothing after
       const start = performance.now();
@@ -578,6 +548,12 @@ let childProfileDir: string | undefined;
 
 async function inChild<T>(task: ChildTask): Promise<T> {
   const profile = childProfileDir ? ['--cpu-prof', '--cpu-prof-dir', childProfileDir, '--cpu-prof-name', `${task.kind}-${Date.now()}.cpuprofile`] : [];
+  if (task.kind === 'baseline') return lastJsonLine(await run(process.execPath, [REPLAY_CHILD, JSON.stringify({ baseline: true })])) as T;
+  if (task.kind === 'replay') {
+    // the product's own process: the bundle, no TypeScript loader (see bench/replay-child.mjs)
+    const { kind: _, ...replayTask } = task;
+    return lastJsonLine(await run(process.execPath, [...profile, REPLAY_CHILD, JSON.stringify({ ...replayTask, key: BENCH_KEY })])) as T;
+  }
   return lastJsonLine(await run(process.execPath, [...profile, '--import', 'tsx', THIS_FILE, '--child', JSON.stringify(task)])) as T;
 }
 

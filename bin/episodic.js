@@ -1,10 +1,9 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources through tsx, so `npx episodic` works from a fresh clone without a build step.
-import { register } from 'tsx/esm/api';
+// `npx episodic` from a fresh clone, no build step: runs the bundle of src/, built on first use
+// and whenever a source changed (see bin/bundle.js).
+import { loadEpisodic } from './bundle.js';
 
-register();
-const { tuneHeapForStreaming } = await import('../src/runtime.ts');
+const { main, tuneHeapForStreaming } = await loadEpisodic();
 tuneHeapForStreaming();
-const { main } = await import('../src/cli.ts');
 const code = await main(process.argv.slice(2));
 process.exit(code);

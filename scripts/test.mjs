@@ -27,6 +27,9 @@ function ensurePythonReaders() {
 const extraArgs = process.argv.slice(2);
 const typecheck = run('npx', ['tsc', '-p', '.']);
 if (typecheck.status !== 0) process.exit(typecheck.status ?? 1);
+// the CLI tests run the bundle; built once here rather than by the first CLIs the tests start at once
+const build = run(process.execPath, ['scripts/build.mjs'], { stdio: ['ignore', 'ignore', 'inherit'] });
+if (build.status !== 0) process.exit(build.status ?? 1);
 ensurePythonReaders();
 
 let startedBroker = false;

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { parseDocument, LineCounter, isMap, isSeq, type Node as YamlNode } from 'yaml';
 import { z } from 'zod';
+import { projectFile } from './project-files.ts';
 
 const MiB = 1024 * 1024;
 const MINUTE = 60_000;
@@ -140,7 +141,7 @@ export type PrivacySettings = PipelineConfig['privacy'] & { capture_regions: str
 export type OutputSettings = PipelineConfig['output'];
 export type KafkaSettings = PipelineConfig['source']['kafka'];
 
-export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL('../pipelines/default.yaml', import.meta.url));
+export const DEFAULT_CONFIG_PATH = fileURLToPath(projectFile('pipelines/default.yaml'));
 
 export class ConfigError extends Error {
   constructor(

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import avro from 'avsc';
 import { latin1Slice, utf8Slice } from '../bytes.ts';
+import { projectFile } from '../project-files.ts';
 import { EVENT_TYPES, MODIFIERS, MOUSE_BUTTONS, newInputEvent } from './events.ts';
 import type { InputEvent, Modifier, RegistryRecord, Screen, WindowContext } from './events.ts';
 
@@ -11,7 +12,7 @@ type AvroType = avro.Type;
 type AvroResolver = ReturnType<AvroType['createResolver']>;
 
 function loadSchema(fileName: string): AvroType {
-  const text = readFileSync(new URL(`../../schemas/${fileName}`, import.meta.url), 'utf8');
+  const text = readFileSync(projectFile(`schemas/${fileName}`), 'utf8');
   return avro.Type.forSchema(JSON.parse(text));
 }
 

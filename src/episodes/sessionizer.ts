@@ -281,6 +281,11 @@ export class Sessionizer<GateState, Body> {
       device = new DeviceStream(event.device_id, event.user_id, this.gate.newDeviceState());
       this.devices.set(event.device_id, device);
     }
+    // the device's own copies of its ids (equal strings): an event that waits out the grace period
+    // or stays as the window's focus then holds no id strings of its own (two per event, 56 bytes
+    // each for UUIDs, kept for every open device)
+    event.device_id = device.deviceId;
+    if (event.user_id === device.userId) event.user_id = device.userId;
     if (event.ts > this.streamTime) this.streamTime = event.ts;
     device.lastArrival = this.streamTime;
     return device;
