@@ -33,6 +33,20 @@ ${KAFKA_USAGE}
 
 type Handler = (argv: string[]) => Promise<number>;
 
+/** The usage lines of one command (`episodic NAME --help`), taken from USAGE so the two never disagree. */
+export function commandUsage(name: string): string {
+  const lines: string[] = [];
+  let inBlock = false;
+  for (const line of USAGE.split('\n')) {
+    const start = /^ {2}episodic (\S+)/.exec(line);
+    if (start) inBlock = start[1] === name;
+    else if (!line.startsWith('      ')) inBlock = false;
+    if (inBlock) lines.push(line);
+  }
+  const config = lines.some((line) => line.includes('--config C')) ? '\n\n--config defaults to pipelines/default.yaml.' : '';
+  return `Usage:\n${lines.join('\n')}${config}`;
+}
+
 function parse<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, allowPositionals = false) {
   return parseArgs({ args: argv, options, allowPositionals, strict: true });
 }
@@ -186,6 +200,10 @@ export async function main(argv: string[]): Promise<number> {
   if (!handler) {
     console.error(`unknown command '${name}'\n\n${USAGE}`);
     return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(commandUsage(name));
+    return 0;
   }
   try {
     return await handler(rest);

@@ -85,6 +85,15 @@ print(json.dumps({"rows": len(rows), "duckdb_rows": n, "duckdb_actions": int(act
   t.true(seen.kinds.click > 0 && seen.kinds.type > 0);
 });
 
+test('every command answers --help with its own usage, exit 0, and does nothing else', (t) => {
+  for (const command of ['demo', 'generate', 'replay', 'validate', 'inspect', 'erase', 'run', 'produce']) {
+    const r = episodic([command, '--help']);
+    t.is(r.status, 0, `${command}: ${r.stderr}`);
+    t.regex(r.stdout, new RegExp(`^Usage:\\n  episodic ${command}\\b`), command);
+    t.is(r.stdout.match(/^ {2}episodic /gm)?.length, 1, `${command} prints only its own usage`);
+  }
+});
+
 test('validate accepts the shipped pipelines and names the key and line of each error', (t) => {
   for (const file of readdirSync(join(ROOT, 'pipelines'))) {
     const ok = episodic(['validate', join('pipelines', file)]);

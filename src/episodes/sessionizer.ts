@@ -8,7 +8,7 @@
 // neither closes early nor stays open forever. Every decision depends only on the input order,
 // never on batch sizes or wall clock, so the same input gives the same episodes.
 import type { SessionSettings } from '../config.ts';
-import type { InputEvent } from '../contract/events.ts';
+import { newInputEvent, type InputEvent } from '../contract/events.ts';
 import type { ClosedEpisode, EndReason, EpisodeBuilder } from '../contract/episode.ts';
 import type { EventGate } from '../contract/gate.ts';
 
@@ -34,6 +34,9 @@ const GATE_STATE_HORIZON_MS = 60 * 60_000;
 function before(a: InputEvent, b: InputEvent): boolean {
   return a.ts < b.ts || (a.ts === b.ts && a.seq < b.seq);
 }
+
+/** what a finalized slot of a pending list holds until the slots are cut off. */
+const FINALIZED: InputEvent = newInputEvent('', '', '', 0, -Infinity, 'lock');
 
 /** finalized slots at the front of a device's pending list are dropped once there are this many. */
 const PENDING_COMPACT_SLOTS = 1024;
@@ -331,19 +334,23 @@ export class Sessionizer<GateState, Body> {
     const head = device.pendingHead;
     let n = head;
     const keys = device.pendingKeys;
+    let last: InputEvent | undefined;
     while (n < pending.length && keys[2 * n] <= watermark) {
-      this.process(device, pending[n], keys[2 * n + 1], out);
+      last = pending[n];
+      // the slot stays until the next compaction, the event need not: a placeholder (not a hole,
+      // which would make the array slower to read) lets it go now
+      pending[n] = FINALIZED;
+      this.process(device, last, keys[2 * n + 1], out);
       n++;
     }
-    if (n === head) return;
-    device.setLastFinalized(pending[n - 1]);
+    if (last === undefined) return;
+    device.setLastFinalized(last);
     if (n === pending.length) {
       pending.length = 0;
       keys.length = 0;
       device.pendingHead = 0;
     } else if (n >= PENDING_COMPACT_SLOTS || n >= pending.length - n) {
-      // the dead slots still reference their events: cut them off once they are as many as the
-      // live ones (O(1) per event amortized), or each of 10k open devices keeps up to 1k events alive
+      // cut the dead slots off once they are as many as the live ones (O(1) per event amortized)
       pending.splice(0, n);
       keys.splice(0, 2 * n);
       device.pendingHead = 0;
