@@ -22,10 +22,17 @@ function newestSourceMs(dir) {
 }
 
 function bundleIsCurrent() {
+  let bundleMs;
   try {
-    return statSync(BUNDLE).mtimeMs >= newestSourceMs(SOURCES);
+    bundleMs = statSync(BUNDLE).mtimeMs;
   } catch {
     return false;
+  }
+  try {
+    return bundleMs >= newestSourceMs(SOURCES);
+  } catch {
+    // no sources beside it (a packed install): the bundle is all there is
+    return true;
   }
 }
 
