@@ -613,13 +613,23 @@ export class KafkaRun {
     if (toEnd.length) {
       const streamTime = this.streamTime();
       for (const run of toEnd) {
+        // set first: a record that arrives while the encoder catches up below clears it again, so
+        // the next idle check ends what that record opened
+        run.ended = true;
+        run.dirty = true;
+        let ended = 0;
         for (const device of run.devices.values()) {
           // devices that went quiet before the end closed by the gap, as on replay
           device.pipeline.closeQuietDevices(streamTime);
           device.pipeline.end();
+          // as replay's end: the encoder takes what a few dozen devices closed before more come,
+          // so thousands of open devices never all become queued rows at once
+          if (++ended % 64 === 0) {
+            await run.writer.drained();
+            // a rebalance or a signal meanwhile discarded this writer: the partition is read again
+            if (this.stopping || run.generation !== this.generation) return;
+          }
         }
-        run.ended = true;
-        run.dirty = true;
       }
       await this.flush();
       return;
