@@ -188,6 +188,28 @@ test.serial('run until idle on a 3-partition topic writes the episodes replay wr
   for (const [id, row] of expected) t.is(rows.get(id), row, `episode ${id}`);
 });
 
+test.serial('run until idle ends the devices still open at the end in steps, waiting for the encoder after each 64, and writes what replay writes', async (t) => {
+  // 300 people, 134 of them at work in these 40 s: most still have an episode open when the input ends
+  const many = { seed: 12, devices: 300, events: 40_000 };
+  const input = join(work, 'many.jsonl');
+  const registry = join(work, 'many-registry.jsonl');
+  await writeEventsJsonl(input, generateEvents(many));
+  await writeRegistryJsonl(registry, generateRegistry(many));
+  const { names, config } = setup('many');
+  const replayOut = join(work, 'many-replay');
+  await replay({ config: parseConfig(readFileSync(config, 'utf8')), input, registry, out: replayOut, pseudonymKey: PSEUDONYM_KEY, deadLetterPath: join(work, 'many-dead.jsonl') });
+  const want = datasetRows(replayOut);
+  // one partition: its run holds every device, so its end waits for the encoder more than once
+  await succeeds(episodic(['produce', '--config', config, '--input', input, '--registry', registry, '--partitions', '1']));
+  await succeeds(run(config));
+  const rows = datasetRows(names.out);
+  // the end waits for the encoder after every 64 devices: episodes of devices on both sides of a wait
+  const endedByTheEnd = new Set([...rows.values()].map((row) => JSON.parse(row) as { device: string; end_reason: string }).filter((row) => row.end_reason === 'end_of_stream').map((row) => row.device));
+  t.true(endedByTheEnd.size > 64, `${endedByTheEnd.size} devices had an episode open at the end`);
+  t.deepEqual(sortedIds(rows), sortedIds(want));
+  for (const [id, row] of want) t.is(rows.get(id), row, `episode ${id}`);
+});
+
 test.serial('an instance stopped with SIGTERM mid-stream hands over: the group writes every episode once', async (t) => {
   const { names, config } = setup('handover');
   await produce(config, files.first, true);
