@@ -249,9 +249,10 @@ const PIXEL = 'finite number within int32 (pixels)';
 /**
  * The value rules of the contract, for an event in the `newInputEvent` shape whose fields already
  * have the right types (a typed decoder such as Avro guarantees them; `decodeEvent` checks them
- * first for JSON): non-empty ids, integer times, finite coordinates within int32, a positive screen, and what
- * each event type needs. Fills a wheel event's missing axis with 0. Returns the reason it fails,
- * or undefined. Allocates nothing for a valid event: it runs on every event of the stream.
+ * first for JSON): non-empty ids, integer times, finite coordinates (pixels within int32), a
+ * positive screen, and what each event type needs. Fills a wheel event's missing axis with 0.
+ * Returns the reason it fails, or undefined. Allocates nothing for a valid event: it runs on
+ * every event of the stream.
  */
 export function checkEventValues(e: InputEvent): string | undefined {
   if (e.event_id.length === 0) return fieldReason('event_id', 'non-empty string', e.event_id);
