@@ -43,7 +43,7 @@ export function commandUsage(name: string): string {
     else if (!line.startsWith('      ')) inBlock = false;
     if (inBlock) lines.push(line);
   }
-  const config = lines.some((line) => line.includes('--config C')) ? '\n\n--config defaults to pipelines/default.yaml.' : '';
+  const config = lines.some((line) => line.includes('[--config C]')) ? '\n\n--config defaults to pipelines/default.yaml.' : '';
   return `Usage:\n${lines.join('\n')}${config}`;
 }
 
