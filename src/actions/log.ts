@@ -11,7 +11,7 @@
 // src/shards/schema.ts), so a record keeps each at that precision: what comes back is what the
 // dataset holds, at half the memory of doubles. Integer fields are rounded as the episode columns
 // round them; a value outside int32 is refused here, as the columns would refuse it.
-import { ACTION_KINDS, blankAction, type Action, type ActionKind, type PathPoint } from '../contract/episode.ts';
+import { ACTION_KINDS, blankAction, datasetInt32, type Action, type ActionKind, type PathPoint } from '../contract/episode.ts';
 import type { Redaction } from '../contract/events.ts';
 
 // A record, in words: flags, number of path points, t_ms, duration_ms, context, then each present
@@ -51,11 +51,9 @@ function float32OfBits(bits: number): number {
   return FLOAT_BITS[0];
 }
 
-/** an int32 field as the episode columns store it: rounded, and refused outside int32. */
+/** an int32 field as the episode columns store it (rounded, refused outside int32). */
 function int32(value: number, field: string): number {
-  const rounded = Math.round(value);
-  if (!(rounded >= -2_147_483_648 && rounded <= 2_147_483_647)) throw new RangeError(`action field ${field} holds ${value}, outside int32`);
-  return rounded;
+  return datasetInt32(value, 'action field', field);
 }
 
 export class ActionLog {
@@ -74,46 +72,12 @@ export class ActionLog {
     const start = this.used;
     let at = start + FIXED_WORDS;
     let flags = KIND_INDEX.get(action.kind)! + (REDACTIONS.indexOf(action.redacted) << 4);
-    // one named read per field (in NULLABLE order): a loop over the names is a keyed load each
-    if (action.x !== null) {
-      w[at++] = int32(action.x, 'x');
-      flags |= PRESENT_X;
-    }
-    if (action.y !== null) {
-      w[at++] = int32(action.y, 'y');
-      flags |= PRESENT_X << 1;
-    }
-    if (action.nx !== null) {
-      w[at++] = float32Bits(action.nx);
-      flags |= PRESENT_X << 2;
-    }
-    if (action.ny !== null) {
-      w[at++] = float32Bits(action.ny);
-      flags |= PRESENT_X << 3;
-    }
-    if (action.x2 !== null) {
-      w[at++] = int32(action.x2, 'x2');
-      flags |= PRESENT_X << 4;
-    }
-    if (action.y2 !== null) {
-      w[at++] = int32(action.y2, 'y2');
-      flags |= PRESENT_X << 5;
-    }
-    if (action.nx2 !== null) {
-      w[at++] = float32Bits(action.nx2);
-      flags |= PRESENT_X << 6;
-    }
-    if (action.ny2 !== null) {
-      w[at++] = float32Bits(action.ny2);
-      flags |= PRESENT_X << 7;
-    }
-    if (action.dx !== null) {
-      w[at++] = float32Bits(action.dx);
-      flags |= PRESENT_X << 8;
-    }
-    if (action.dy !== null) {
-      w[at++] = float32Bits(action.dy);
-      flags |= PRESENT_X << 9;
+    for (let k = 0; k < NULLABLE.length; k++) {
+      const name = NULLABLE[k];
+      const value = action[name];
+      if (value === null) continue;
+      w[at++] = NULLABLE_IS_FLOAT[k] ? float32Bits(value) : int32(value, name);
+      flags |= PRESENT_X << k;
     }
     if (times !== null) {
       flags |= HAS_KEY_TIMES;

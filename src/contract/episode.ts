@@ -53,6 +53,17 @@ export interface PathPoint {
 }
 
 /**
+ * An int32 field of the dataset as it is stored: rounded (pixel positions may arrive fractional
+ * from HiDPI agents), refused outside int32 (NaN included), which an Int32Array would silently
+ * wrap. `what` and `name` only make the error message (`episode column x`, `action field x`).
+ */
+export function datasetInt32(value: number, what: string, name: string): number {
+  const rounded = Math.round(value);
+  if (!(rounded >= -2_147_483_648 && rounded <= 2_147_483_647)) throw new RangeError(`${what} ${name} holds ${value}, outside int32`);
+  return rounded;
+}
+
+/**
  * What an agent would emit. Coordinates in virtual-desktop pixels and normalized to [0,1] of the
  * screen. A reduced episode's actions hold their numbers at the dataset's precision: the int32
  * fields (times, pixels, path points) rounded, the float32 ones (normalized coordinates, scroll

@@ -2,7 +2,7 @@
 // which become Arrow Data with makeData: per-row builder.append is ~20x slower on nested rows.
 // EpisodeColumns is local mutable state; from outside, encodeEpisodes is a pure function.
 import { makeData, RecordBatch, Table, Struct, List, type Data, type DataType, type Field } from 'apache-arrow';
-import type { EpisodeRow } from '../contract/episode.ts';
+import { datasetInt32, type EpisodeRow } from '../contract/episode.ts';
 import { EPISODE_SCHEMA } from './schema.ts';
 
 const DAY_MS = 86_400_000;
@@ -110,12 +110,7 @@ class Int32Column extends Numeric32Column<Int32Array> {
   protected values = new Int32Array(256);
 
   protected store(value: number): number {
-    // also catches NaN, which an Int32Array would silently store as 0
-    if (!(value >= -2_147_483_648 && value <= 2_147_483_647)) {
-      throw new RangeError(`episode column ${this.name} holds ${value}, outside int32`);
-    }
-    // pixel positions may arrive fractional from HiDPI agents; round rather than truncate
-    return Math.round(value);
+    return datasetInt32(value, 'episode column', this.name);
   }
 }
 
