@@ -442,6 +442,70 @@ test('a key pressed while the mouse button is held comes after the click in orde
   );
 });
 
+test('a click that becomes a double click takes the redaction of the click merged into it, and keeps its own path', (t) => {
+  const { actions } = reduce(
+    episode(
+      [0, 'mouse_move', { x: 100, y: 100 }],
+      [50, 'mouse_move', { x: 10, y: 10 }],
+      ...click(100, 10, 10),
+      [300, 'mouse_down', { x: 11, y: 10, button: 'left', redacted: 'secure_input' }],
+      [340, 'mouse_up', { x: 11, y: 10, button: 'left' }],
+      key(600, 'Enter'),
+    ),
+  );
+  t.deepEqual(
+    actions.map((a) => [a.kind, a.t_ms, a.duration_ms, a.redacted]),
+    [
+      ['double_click', 100, 240, 'secure_input'],
+      ['key', 600, 0, null],
+    ],
+  );
+  t.deepEqual(
+    actions[0].path.map((p) => [p.x, p.y]),
+    [
+      [100, 100],
+      [10, 10],
+    ],
+  );
+});
+
+test('a key pressed while the second click is held keeps the clicks apart', (t) => {
+  t.deepEqual(
+    kinds(episode(...click(0, 10, 10), [100, 'mouse_down', { x: 10, y: 10, button: 'left' }], key(120, 'Escape'), [140, 'mouse_up', { x: 10, y: 10, button: 'left' }])),
+    ['click', 'click', 'key'],
+  );
+});
+
+test('a second press while one is held replaces it; what was emitted meanwhile stays in order', (t) => {
+  const { actions } = reduce(
+    episode(
+      [0, 'mouse_down', { x: 1, y: 1, button: 'left' }],
+      key(10, 'Escape'),
+      [20, 'mouse_down', { x: 2, y: 2, button: 'right' }],
+      key(30, 'Enter'),
+      [40, 'mouse_up', { x: 2, y: 2, button: 'right' }],
+      key(50, 'Tab'),
+    ),
+  );
+  t.deepEqual(
+    actions.map((a) => [a.kind, a.t_ms]),
+    [
+      ['key', 10],
+      ['right_click', 20],
+      ['key', 30],
+      ['key', 50],
+    ],
+  );
+});
+
+test('a button still held when the episode ends gives no action, and what happened meanwhile is kept', (t) => {
+  t.deepEqual(kinds(episode(key(0, 'Tab'), [10, 'mouse_down', { x: 1, y: 1, button: 'left' }], key(20, 'Escape'), [30, 'key_down', { key: 'KeyA', char: 'a' }])), [
+    'key',
+    'key',
+    'type',
+  ]);
+});
+
 test('thousands of events of mostly moves reduce to a handful of actions', (t) => {
   const specs: [number, InputEvent['type'], Partial<InputEvent>][] = [[0, 'focus', focus('editor')]];
   let ts = 1;

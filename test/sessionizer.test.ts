@@ -90,6 +90,37 @@ test('events out of order within the grace period are put in (ts, seq) order', (
   );
 });
 
+test('a burst of thousands of events inside the grace period, shuffled, comes out in (ts, seq) order with retries dropped', (t) => {
+  // far more events than a device's pending list starts with, arriving in a scrambled order and
+  // interleaved with in-order stretches, so the list grows, reuses finalized slots and shrinks back
+  let state = 7;
+  const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const events: InputEvent[] = [];
+  for (let burst = 0; burst < 3; burst++) {
+    const base = T0 + burst * 40_000;
+    const inBurst = Array.from({ length: 2_000 }, (_, i) => ev(base + Math.floor(i * 12), 'mouse_move', { seq: burst * 10_000 + i }));
+    for (let i = inBurst.length - 1; i > 0; i--) {
+      if (random() < 0.7) {
+        const j = Math.max(0, i - Math.floor(random() * 300));
+        [inBurst[i], inBurst[j]] = [inBurst[j], inBurst[i]];
+      }
+    }
+    events.push(...inBurst);
+    // a retry of an event still pending
+    events.push({ ...inBurst[5] });
+  }
+  const { episodes, sessionizer } = run(events);
+  const placed = episodes.flatMap((e) => e.events);
+  t.is(placed.length, 6_000);
+  t.is(sessionizer.counters.duplicate, 3);
+  t.is(sessionizer.counters.late, 0);
+  const sorted = [...placed].sort((a, b) => a.ts - b.ts || a.seq - b.seq);
+  t.deepEqual(
+    placed.map((e) => e.event_id),
+    sorted.map((e) => e.event_id),
+  );
+});
+
 test('an event later than the grace period is counted as late and not merged in', (t) => {
   const { episodes, sessionizer } = run([ev(T0), ev(T0 + 60_000), ev(T0 + 120_000), ev(T0 + 1000)]);
   t.is(sessionizer.counters.late, 1);

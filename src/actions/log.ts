@@ -60,10 +60,13 @@ export class ActionLog {
   /** the records' words; float32 fields as their bits. */
   private ints: Int32Array<ArrayBuffer> | null = null;
   private used = 0;
+  /** text, key and frame_uri of the records, in slots 0 to `stringCount` (sized by hand: see `addString`). */
   private strings: string[] | null = null;
+  private stringCount = 0;
   length = 0;
 
-  append(action: Action): void {
+  /** Packs the action; returns where its record starts, for `remerge`. */
+  append(action: Action): number {
     const path = action.path;
     const times = action.key_times_ms;
     const needed = FIXED_WORDS + NULLABLE.length + (times === null ? 0 : 1 + times.length) + 3 * path.length;
@@ -92,15 +95,15 @@ export class ActionLog {
     }
     if (action.text !== null) {
       flags |= HAS_TEXT;
-      (this.strings ??= []).push(action.text);
+      this.addString(action.text);
     }
     if (action.key !== null) {
       flags |= HAS_KEY;
-      (this.strings ??= []).push(action.key);
+      this.addString(action.key);
     }
     if (action.frame_uri !== null) {
       flags |= HAS_FRAME;
-      (this.strings ??= []).push(action.frame_uri);
+      this.addString(action.frame_uri);
     }
     w[start] = flags;
     w[start + 1] = path.length;
@@ -109,6 +112,19 @@ export class ActionLog {
     w[start + 4] = action.context;
     this.used = at;
     this.length++;
+    return start;
+  }
+
+  /**
+   * A click already packed became a double or triple click: its kind and duration change, and it
+   * takes the redaction of the click merged into it if it had none.
+   */
+  remerge(record: number, kind: ActionKind, durationMs: number, redaction: Redaction | null): void {
+    const w = this.ints!;
+    let flags = (w[record] & ~15) | KIND_INDEX.get(kind)!;
+    if (redaction !== null && (flags & (3 << 4)) === 0) flags |= REDACTIONS.indexOf(redaction) << 4;
+    w[record] = flags;
+    w[record + 3] = int32(durationMs, 'duration_ms');
   }
 
   /** Appends the actions, rebuilt as objects, to `out`; the log is empty afterwards. */
@@ -143,8 +159,21 @@ export class ActionLog {
     }
     this.ints = null;
     this.strings = null;
+    this.stringCount = 0;
     this.used = 0;
     this.length = 0;
+  }
+
+  // A JS array grown by push takes 16 spare slots at once, ~130 bytes per open episode for lists
+  // that mostly hold a few strings; this one grows by half again from 4.
+  private addString(value: string): void {
+    let strings = this.strings;
+    if (strings === null || this.stringCount === strings.length) {
+      const bigger = new Array<string>(strings === null ? 4 : Math.ceil(strings.length * 1.5));
+      for (let i = 0; i < this.stringCount; i++) bigger[i] = strings![i];
+      this.strings = strings = bigger;
+    }
+    strings[this.stringCount++] = value;
   }
 
   // by half again, not double: an open episode's log is read once, and the slack is per device

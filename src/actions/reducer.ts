@@ -58,6 +58,27 @@ function redactionOf(event: InputEvent): Redaction | null {
   return event.secure === true ? 'secure_input' : null;
 }
 
+/**
+ * A list sized by hand: 50k open episodes each hold a few actions, contexts and key times, and a
+ * JS array grown by push takes 16 spare slots at once (~130 bytes each, per list, per episode).
+ * Grows by doubling from `INITIAL_SLOTS`.
+ */
+const INITIAL_SLOTS = 2;
+/** an empty list to start from; never written to (`withRoom` replaces it before the first write). */
+const NO_ACTIONS: Action[] = [];
+const NO_KEY_TIMES: number[] = [];
+
+function slots<T>(n: number): T[] {
+  return new Array<T>(n);
+}
+
+function withRoom<T>(list: T[], count: number): T[] {
+  if (count < list.length) return list;
+  const bigger = slots<T>(Math.max(INITIAL_SLOTS, 2 * list.length));
+  for (let i = 0; i < count; i++) bigger[i] = list[i];
+  return bigger;
+}
+
 function coordinate(value: number | undefined): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
@@ -70,11 +91,21 @@ function normalized(value: number | null, size: number): number | null {
 
 /** The reducer as an incremental fold: the sessionizer feeds it events as they are finalized. */
 export class EpisodeReducer implements EpisodeBuilder<ReducedEpisode> {
-  /** the latest actions, as objects: the last one may still merge with a click, and a held button's action goes in among them. */
-  private readonly actions: Action[] = [];
-  /** the finished ones before them, packed (created at the first spill). */
+  /**
+   * Finished actions, packed as soon as they are emitted (created at the first). An action held as
+   * an object until the episode ended cost 200 bytes and more per open episode, its path points
+   * 100 more: a click that may still become a double click is changed in place (`remerge`), and
+   * typing keeps its state in fields until its action is emitted.
+   */
   private log: ActionLog | null = null;
-  private readonly contexts: EpisodeContext[] = [];
+  /**
+   * Actions emitted while a mouse button is held, in slots 0 to `heldCount`: the press's own action
+   * goes before them, and is only known at the release.
+   */
+  private held: Action[] = NO_ACTIONS;
+  private heldCount = 0;
+  private contexts: EpisodeContext[] = slots(INITIAL_SLOTS);
+  private contextCount = 0;
   private readonly path = new PathBuffer();
 
   private screenWidth = 0;
@@ -97,29 +128,41 @@ export class EpisodeReducer implements EpisodeBuilder<ReducedEpisode> {
 
   private heldModifiers = 0;
 
-  private typing: Action | null = null;
-  private typingStartTs = 0;
-  private typingLastTs = 0;
+  // Times below are milliseconds since the episode start: small integers, which V8 keeps in the
+  // object itself, where an absolute timestamp would be a separately allocated double each.
+  /** the `type` action being typed, as its fields (the action is made when it is emitted). */
+  private typing = false;
+  private typingStartMs = 0;
+  private typingLastMs = 0;
+  private typingFrameUri: string | null = null;
+  private typingContext = -1;
+  /** null when the typing is redacted. */
+  private typingText: string | null = null;
+  /** slots 0 to `typingKeyCount` (sized by hand); null when redacted. */
+  private typingKeyTimes: number[] | null = null;
+  private typingKeyCount = 0;
   private typingRedaction: Redaction | null = null;
 
   private scroll: Action | null = null;
-  private scrollStartTs = 0;
-  private scrollLastTs = 0;
+  private scrollStartMs = 0;
+  private scrollLastMs = 0;
   /** path points up to here happened before or during the scroll; later ones lead to the next action. */
   private scrollPathEnd = 0;
 
   private press: Action | null = null;
   private pressButton: MouseButton = 'left';
-  private pressTs = 0;
+  private pressMs = 0;
   private pressEndX: number | null = null;
   private pressEndY: number | null = null;
   private pressMaxDistance2 = 0;
-  /** where the press's action goes: actions emitted while the button was held come after it. */
-  private pressInsertAt = 0;
 
-  private lastClick: Action | null = null;
+  /** where in the log the last click's record starts, while a following click may still merge into it; -1 when none. */
+  private lastClickRecord = -1;
+  /** the log's length right after the last mouse action went in: if more followed, nothing merges into it. */
+  private lastClickLogLength = 0;
+  private lastClickMs = 0;
   private lastClickCount = 0;
-  private lastClickDownTs = 0;
+  private lastClickDownMs = 0;
   private lastClickX: number | null = null;
   private lastClickY: number | null = null;
 
@@ -167,14 +210,15 @@ export class EpisodeReducer implements EpisodeBuilder<ReducedEpisode> {
     this.flushTyping();
     this.flushScroll();
     // the last actions go through the log too, so every action comes out at the dataset's precision
-    const log = (this.log ??= new ActionLog());
-    for (let i = 0; i < this.actions.length; i++) log.append(this.actions[i]);
-    this.actions.length = 0;
+    // actions emitted while a button still held at the end was down (its press is dropped)
+    this.releaseHeld();
     const actions: Action[] = [];
-    log.drainInto(actions);
+    if (this.log !== null) this.log.drainInto(actions);
+    const contexts = this.contexts;
+    contexts.length = this.contextCount;
     return {
       actions,
-      contexts: this.contexts,
+      contexts,
       screen_width: this.firstScreenWidth,
       screen_height: this.firstScreenHeight,
     };
@@ -197,17 +241,18 @@ export class EpisodeReducer implements EpisodeBuilder<ReducedEpisode> {
     if (button === undefined) return;
     this.flushTyping();
     this.flushScroll();
+    // a press while another is held replaces it: what was emitted meanwhile stays, in order
+    this.releaseHeld();
     const action = this.newAction('click', e);
     const x = coordinate(e.x);
     const y = coordinate(e.y);
     this.setPoint(action, x, y);
     this.press = action;
     this.pressButton = button;
-    this.pressTs = e.ts;
+    this.pressMs = e.ts - this.startTs;
     this.pressEndX = x;
     this.pressEndY = y;
     this.pressMaxDistance2 = 0;
-    this.pressInsertAt = this.actions.length;
   }
 
   private onMouseUp(e: InputEvent): void {
@@ -218,7 +263,7 @@ export class EpisodeReducer implements EpisodeBuilder<ReducedEpisode> {
     const upY = coordinate(e.y);
     if (upX !== null && upY !== null) this.trackPress(action, upX, upY);
     this.markRedacted(action, redactionOf(e));
-    action.duration_ms = e.ts - this.pressTs;
+    action.duration_ms = e.ts - this.startTs - this.pressMs;
 
     const dragPx = this.settings.drag_px;
     if (action.x !== null && this.pressMaxDistance2 > dragPx * dragPx) {
@@ -227,75 +272,74 @@ export class EpisodeReducer implements EpisodeBuilder<ReducedEpisode> {
       action.y2 = this.pressEndY;
       action.nx2 = normalized(action.x2, this.screenWidth);
       action.ny2 = normalized(action.y2, this.screenHeight);
-      this.lastClick = null;
+      this.lastClickRecord = -1;
       this.insertPressAction(action);
       return;
     }
     if (this.pressButton === 'right') {
       action.kind = 'right_click';
-      this.lastClick = null;
+      this.lastClickRecord = -1;
     } else if (this.pressButton === 'middle') {
       action.kind = 'middle_click';
-      this.lastClick = null;
+      this.lastClickRecord = -1;
     } else if (this.mergesIntoLastClick(action)) {
-      const previous = this.lastClick!;
       this.lastClickCount++;
-      previous.kind = this.lastClickCount === 2 ? 'double_click' : 'triple_click';
-      previous.duration_ms = e.ts - this.startTs - previous.t_ms;
-      this.markRedacted(previous, action.redacted);
-      this.lastClickDownTs = this.pressTs;
+      const kind = this.lastClickCount === 2 ? 'double_click' : 'triple_click';
+      this.log!.remerge(this.lastClickRecord, kind, e.ts - this.startTs - this.lastClickMs, action.redacted);
+      this.lastClickDownMs = this.pressMs;
       this.lastClickX = action.x;
       this.lastClickY = action.y;
       // moves between the clicks are jitter within multi_click_px, not a path to anything
       this.path.clear();
       return;
     } else {
-      this.lastClick = action;
+      this.lastClickRecord = this.insertPressAction(action);
       this.lastClickCount = 1;
-      this.lastClickDownTs = this.pressTs;
+      this.lastClickMs = action.t_ms;
+      this.lastClickDownMs = this.pressMs;
       this.lastClickX = action.x;
       this.lastClickY = action.y;
+      return;
     }
     this.insertPressAction(action);
   }
 
   private mergesIntoLastClick(click: Action): boolean {
-    const previous = this.lastClick;
-    if (previous === null || this.lastClickCount >= 3) return false;
-    if (this.actions.length === 0 || this.actions[this.actions.length - 1] !== previous) return false;
-    if (this.pressInsertAt !== this.actions.length) return false;
-    if (this.pressTs - this.lastClickDownTs > this.settings.multi_click_ms) return false;
+    if (this.lastClickRecord === -1 || this.lastClickCount >= 3) return false;
+    // the click must be the latest action, and nothing may have been emitted while this one was held
+    if (this.log === null || this.log.length !== this.lastClickLogLength || this.heldCount !== 0) return false;
+    if (this.pressMs - this.lastClickDownMs > this.settings.multi_click_ms) return false;
     if (click.x === null || click.y === null || this.lastClickX === null || this.lastClickY === null) return false;
     return !this.beyond(click.x - this.lastClickX, click.y - this.lastClickY, this.settings.multi_click_px);
   }
 
-  private insertPressAction(action: Action): void {
+  /** The press's action at its release, then what was emitted while it was held; returns where its record starts. */
+  private insertPressAction(action: Action): number {
     action.path = this.path.take(this.path.length, this.settings.path_epsilon_px);
-    if (this.pressInsertAt === this.actions.length) this.actions.push(action);
-    else this.actions.splice(this.pressInsertAt, 0, action);
-    this.spill();
-  }
-
-  /** Appends a finished action. */
-  private emit(action: Action): void {
-    this.actions.push(action);
-    this.spill();
-  }
-
-  /**
-   * Moves finished actions into the packed log: all but the last (a click may still merge into it)
-   * and, while a button is held, none from where its action will go.
-   */
-  private spill(): void {
-    const actions = this.actions;
-    let keepFrom = actions.length - 1;
-    if (this.press !== null && this.pressInsertAt < keepFrom) keepFrom = this.pressInsertAt;
-    if (keepFrom <= 0) return;
     const log = (this.log ??= new ActionLog());
-    for (let i = 0; i < keepFrom; i++) log.append(actions[i]);
-    actions.splice(0, keepFrom);
-    // an index into `actions`; only read while a press is held or at its release
-    this.pressInsertAt -= keepFrom;
+    const record = log.append(action);
+    this.lastClickLogLength = log.length;
+    this.releaseHeld();
+    return record;
+  }
+
+  private releaseHeld(): void {
+    if (this.heldCount === 0) return;
+    const log = (this.log ??= new ActionLog());
+    const held = this.held;
+    for (let i = 0; i < this.heldCount; i++) log.append(held[i]);
+    this.held = NO_ACTIONS;
+    this.heldCount = 0;
+  }
+
+  /** A finished action: packed at once, or kept while a button is held (its action goes first). */
+  private emit(action: Action): void {
+    if (this.press !== null) {
+      const held = (this.held = withRoom(this.held, this.heldCount));
+      held[this.heldCount++] = action;
+      return;
+    }
+    (this.log ??= new ActionLog()).append(action);
   }
 
   private trackPress(press: Action, x: number, y: number): void {
@@ -316,7 +360,7 @@ export class EpisodeReducer implements EpisodeBuilder<ReducedEpisode> {
     const dy = typeof e.dy === 'number' ? e.dy : 0;
     const scroll = this.scroll;
     if (scroll !== null) {
-      const paused = e.ts - this.scrollLastTs > this.settings.typing_pause_ms;
+      const paused = e.ts - this.startTs - this.scrollLastMs > this.settings.typing_pause_ms;
       const moved =
         x !== null &&
         y !== null &&
@@ -326,9 +370,9 @@ export class EpisodeReducer implements EpisodeBuilder<ReducedEpisode> {
       if (!paused && !moved) {
         scroll.dx! += dx;
         scroll.dy! += dy;
-        scroll.duration_ms = e.ts - this.scrollStartTs;
+        scroll.duration_ms = e.ts - this.startTs - this.scrollStartMs;
         this.markRedacted(scroll, redactionOf(e));
-        this.scrollLastTs = e.ts;
+        this.scrollLastMs = e.ts - this.startTs;
         this.scrollPathEnd = this.path.length;
         return;
       }
@@ -339,8 +383,8 @@ export class EpisodeReducer implements EpisodeBuilder<ReducedEpisode> {
     action.dx = dx;
     action.dy = dy;
     this.scroll = action;
-    this.scrollStartTs = e.ts;
-    this.scrollLastTs = e.ts;
+    this.scrollStartMs = e.ts - this.startTs;
+    this.scrollLastMs = this.scrollStartMs;
     this.scrollPathEnd = this.path.length;
   }
 
@@ -375,47 +419,51 @@ export class EpisodeReducer implements EpisodeBuilder<ReducedEpisode> {
   }
 
   private onHotkey(e: InputEvent, modifiers: number, code: string | undefined, redaction: Redaction | null): void {
-    const action = this.emitKeyAction('hotkey', e, code === undefined ? null : chordName(modifiers, code));
+    const action = this.keyAction('hotkey', e, code === undefined ? null : chordName(modifiers, code));
     if (code !== undefined && isPasteChord(modifiers, code) && redaction === null) {
       action.text = this.clipboardText;
       this.markRedacted(action, this.clipboardRedaction);
     }
+    this.emit(action);
   }
 
-  private emitKeyAction(kind: ActionKind, e: InputEvent, key: string | null): Action {
+  private emitKeyAction(kind: ActionKind, e: InputEvent, key: string | null): void {
+    this.emit(this.keyAction(kind, e, key));
+  }
+
+  /** A key or hotkey action at `e`, not emitted yet; what was typed or scrolled before it is. */
+  private keyAction(kind: ActionKind, e: InputEvent, key: string | null): Action {
     this.flushTyping();
     this.flushScroll();
     this.path.clear();
     const action = this.newAction(kind, e);
     action.key = key;
-    this.emit(action);
     return action;
   }
 
   private onKeystroke(e: InputEvent, code: string | undefined, shift: boolean, redaction: Redaction | null): void {
     this.flushScroll();
     this.path.clear();
-    if (
-      this.typing !== null &&
-      (e.ts - this.typingLastTs > this.settings.typing_pause_ms || redaction !== this.typingRedaction)
-    ) {
+    if (this.typing && (e.ts - this.startTs - this.typingLastMs > this.settings.typing_pause_ms || redaction !== this.typingRedaction)) {
       this.flushTyping();
     }
-    let typing = this.typing;
-    if (typing === null) {
-      typing = this.newAction('type', e);
-      typing.text = redaction === null ? '' : null;
-      typing.key_times_ms = redaction === null ? [] : null;
-      this.typing = typing;
-      this.typingStartTs = e.ts;
+    const ms = e.ts - this.startTs;
+    if (!this.typing) {
+      this.typing = true;
+      this.typingStartMs = ms;
+      this.typingFrameUri = this.frameUriBefore(e.ts);
+      this.typingContext = this.currentContext();
       this.typingRedaction = redaction;
+      this.typingText = redaction === null ? '' : null;
+      this.typingKeyTimes = redaction === null ? NO_KEY_TIMES : null;
+      this.typingKeyCount = 0;
     }
     if (redaction === null) {
-      typing.text += typeof e.char === 'string' ? e.char : code !== undefined ? textOfCode(code, shift) : '';
-      typing.key_times_ms!.push(e.ts - this.typingStartTs);
+      this.typingText += typeof e.char === 'string' ? e.char : code !== undefined ? textOfCode(code, shift) : '';
+      const times = (this.typingKeyTimes = withRoom(this.typingKeyTimes!, this.typingKeyCount));
+      times[this.typingKeyCount++] = ms - this.typingStartMs;
     }
-    typing.duration_ms = e.ts - this.typingStartTs;
-    this.typingLastTs = e.ts;
+    this.typingLastMs = ms;
   }
 
   private onFocus(e: InputEvent): void {
@@ -449,9 +497,20 @@ export class EpisodeReducer implements EpisodeBuilder<ReducedEpisode> {
   }
 
   private flushTyping(): void {
-    if (this.typing === null) return;
-    const typing = this.typing;
-    this.typing = null;
+    if (!this.typing) return;
+    this.typing = false;
+    const typing = blankAction('type', this.typingStartMs);
+    typing.duration_ms = this.typingLastMs - this.typingStartMs;
+    typing.frame_uri = this.typingFrameUri;
+    typing.context = this.typingContext;
+    typing.redacted = this.typingRedaction;
+    typing.text = this.typingText;
+    const times = this.typingKeyTimes;
+    if (times !== null) times.length = this.typingKeyCount;
+    typing.key_times_ms = times;
+    this.typingFrameUri = null;
+    this.typingText = null;
+    this.typingKeyTimes = null;
     this.emit(typing);
   }
 
@@ -466,11 +525,15 @@ export class EpisodeReducer implements EpisodeBuilder<ReducedEpisode> {
   /** A new action at event `e`: its time, window, screen frame and redaction. */
   private newAction(kind: ActionKind, e: InputEvent): Action {
     const action = blankAction(kind, e.ts - this.startTs);
-    // the observation must hold nothing from the action's own millisecond or later
-    action.frame_uri = this.frameTs < e.ts ? this.frameUri : this.earlierFrameUri;
+    action.frame_uri = this.frameUriBefore(e.ts);
     action.context = this.currentContext();
     action.redacted = redactionOf(e);
     return action;
+  }
+
+  /** the latest frame before `ts`: the observation must hold nothing from the action's own millisecond or later. */
+  private frameUriBefore(ts: number): string | null {
+    return this.frameTs < ts ? this.frameUri : this.earlierFrameUri;
   }
 
   private setPoint(action: Action, x: number | null, y: number | null): void {
@@ -507,12 +570,15 @@ export class EpisodeReducer implements EpisodeBuilder<ReducedEpisode> {
     // an episode visits a handful of windows: a scan costs less than a map per open episode
     const contexts = this.contexts;
     let index = 0;
-    while (index < contexts.length) {
+    while (index < this.contextCount) {
       const c = contexts[index];
       if (c.app === app && c.title === title && c.url === url && c.eu_linked === euLinked) break;
       index++;
     }
-    if (index === contexts.length) contexts.push({ app, title, url, eu_linked: euLinked });
+    if (index === this.contextCount) {
+      this.contexts = withRoom(contexts, this.contextCount);
+      this.contexts[this.contextCount++] = { app, title, url, eu_linked: euLinked };
+    }
     this.focusContextIndex = index;
     return index;
   }

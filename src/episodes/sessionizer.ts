@@ -35,11 +35,26 @@ function before(a: InputEvent, b: InputEvent): boolean {
   return a.ts < b.ts || (a.ts === b.ts && a.seq < b.seq);
 }
 
-/** what a finalized slot of a pending list holds until the slots are cut off. */
+/** what a free slot of a pending list holds: a placeholder (not a hole) keeps the array fast to read. */
 const FINALIZED: InputEvent = newInputEvent('', '', '', 0, -Infinity, 'lock');
 
-/** finalized slots at the front of a device's pending list are dropped once there are this many. */
-const PENDING_COMPACT_SLOTS = 1024;
+/**
+ * Slots a device's pending list starts with. A JS array grown by push takes 16 spare slots at
+ * once, and a device waits out the grace period with a handful of events: the lists here are
+ * sized by hand (double when full) and keep their slots while they empty and fill again.
+ */
+const INITIAL_PENDING_SLOTS = 4;
+/** a list that grew past this for a burst goes back to the initial size once it is empty. */
+const KEPT_PENDING_SLOTS = 64;
+
+function eventSlots(n: number): InputEvent[] {
+  return new Array<InputEvent>(n).fill(FINALIZED);
+}
+
+function keySlots(n: number): number[] {
+  // doubles from the start, so the array never changes its kind of elements later
+  return new Array<number>(n).fill(-0.5);
+}
 
 interface OpenEpisode<Body> {
   id: string;
@@ -62,20 +77,21 @@ interface OpenEpisode<Body> {
 
 class DeviceStream<GateState, Body> {
   /**
-   * Events waiting for the grace period, from index `pendingHead` on; the slots before it are
-   * finalized and dropped in bulk now and then. Cutting one finalized event off the front of an
-   * array per push cost O(pending) each: a tenth of the replay profile.
+   * Events waiting for the grace period, in slots `pendingHead` to `pendingEnd`; the slots before
+   * are finalized, and reused once the list fills up. Cutting one finalized event off the front
+   * of an array per push cost O(pending) each: a tenth of the replay profile.
    */
-  readonly pending: InputEvent[] = [];
+  pending: InputEvent[] = eventSlots(INITIAL_PENDING_SLOTS);
   /**
-   * ts and source offset of each pending event (same order, two slots per event): the offsets so
+   * ts and source offset of each pending event (same slots, two numbers per slot): the offsets so
    * a consumer knows what it may commit, the times so that finding what the watermark finalizes
    * reads one array of doubles instead of each waiting event, long gone from the CPU's cache
    * (that read was 7% of the pipeline's time).
    */
-  readonly pendingKeys: number[] = [];
-  /** first pending slot still in use; `pending.length` is 0 whenever nothing is pending. */
+  pendingKeys: number[] = keySlots(2 * INITIAL_PENDING_SLOTS);
+  /** first pending slot in use; head and end are both 0 whenever nothing is pending. */
   pendingHead = 0;
+  pendingEnd = 0;
   maxTs = -Infinity;
   // the last event placed in order, by its sort key and id only: keeping the event itself would
   // hold a whole event object per open device just to compare three fields
@@ -104,6 +120,43 @@ class DeviceStream<GateState, Body> {
     readonly userId: string,
     readonly gateState: GateState,
   ) {}
+
+  get hasPending(): boolean {
+    return this.pendingEnd > this.pendingHead;
+  }
+
+  /** Makes room for one more pending event at the end: reuses the finalized slots or doubles. */
+  makeRoom(): void {
+    const capacity = this.pending.length;
+    if (this.pendingEnd < capacity) return;
+    const head = this.pendingHead;
+    const live = this.pendingEnd - head;
+    // moving the live events down is worth it when it frees half the list; otherwise double it
+    const events = head >= capacity >> 1 ? this.pending : eventSlots(2 * capacity);
+    const keys = events === this.pending ? this.pendingKeys : keySlots(4 * capacity);
+    const oldEvents = this.pending;
+    const oldKeys = this.pendingKeys;
+    for (let i = 0; i < live; i++) {
+      events[i] = oldEvents[head + i];
+      keys[2 * i] = oldKeys[2 * (head + i)];
+      keys[2 * i + 1] = oldKeys[2 * (head + i) + 1];
+    }
+    for (let i = live; i < capacity; i++) events[i] = FINALIZED;
+    this.pending = events;
+    this.pendingKeys = keys;
+    this.pendingHead = 0;
+    this.pendingEnd = live;
+  }
+
+  /** Every pending event was finalized: the list starts over (at its initial size after a burst). */
+  clearPending(): void {
+    this.pendingHead = 0;
+    this.pendingEnd = 0;
+    if (this.pending.length > KEPT_PENDING_SLOTS) {
+      this.pending = eventSlots(INITIAL_PENDING_SLOTS);
+      this.pendingKeys = keySlots(2 * INITIAL_PENDING_SLOTS);
+    }
+  }
 
   isAfterLastFinalized(event: InputEvent): boolean {
     return this.lastFinalizedTs < event.ts || (this.lastFinalizedTs === event.ts && this.lastFinalizedSeq < event.seq);
@@ -136,7 +189,7 @@ export class Sessionizer<GateState, Body> {
   /** Number of devices with an open episode or pending events. */
   get openDevices(): number {
     let n = 0;
-    for (const d of this.devices.values()) if (d.open || d.pending.length) n++;
+    for (const d of this.devices.values()) if (d.open || d.hasPending) n++;
     return n;
   }
 
@@ -173,7 +226,7 @@ export class Sessionizer<GateState, Body> {
   closeQuietDevices(now: number, out: ClosedEpisode<Body>[]): void {
     const quietFor = this.settings.inactivity_gap_ms + this.settings.grace_ms;
     for (const device of this.devices.values()) {
-      if ((device.open !== null || device.pending.length > 0) && now - device.lastArrival > quietFor) {
+      if ((device.open !== null || device.hasPending) && now - device.lastArrival > quietFor) {
         this.finalize(device, Infinity, out);
         if (device.open) this.close(device, 'gap', out);
       }
@@ -213,8 +266,9 @@ export class Sessionizer<GateState, Body> {
    * looking where the event would go finds them without a set of every id seen.
    */
   private insertPending(device: DeviceStream<GateState, Body>, event: InputEvent, offset: number): boolean {
-    const pending = device.pending;
-    let i = pending.length;
+    let pending = device.pending;
+    let end = device.pendingEnd;
+    let i = end;
     // Events mostly arrive in order: walk back from the end.
     while (i > device.pendingHead && before(event, pending[i - 1])) i--;
     for (let j = i - 1; j >= device.pendingHead; j--) {
@@ -222,13 +276,23 @@ export class Sessionizer<GateState, Body> {
       if (other.ts !== event.ts || other.seq !== event.seq) break;
       if (other.event_id === event.event_id) return false;
     }
-    if (i === pending.length) {
-      pending.push(event);
-      device.pendingKeys.push(event.ts, offset);
-    } else {
-      pending.splice(i, 0, event);
-      device.pendingKeys.splice(2 * i, 0, event.ts, offset);
+    if (end === pending.length) {
+      const head = device.pendingHead;
+      device.makeRoom();
+      pending = device.pending;
+      end = device.pendingEnd;
+      i -= head;
     }
+    const keys = device.pendingKeys;
+    for (let j = end; j > i; j--) {
+      pending[j] = pending[j - 1];
+      keys[2 * j] = keys[2 * j - 2];
+      keys[2 * j + 1] = keys[2 * j - 1];
+    }
+    pending[i] = event;
+    keys[2 * i] = event.ts;
+    keys[2 * i + 1] = offset;
+    device.pendingEnd = end + 1;
     return true;
   }
 
@@ -247,7 +311,7 @@ export class Sessionizer<GateState, Body> {
     for (const device of this.devices.values()) {
       const paused = device.pauseUntil > this.streamTime;
       const recent = this.streamTime - device.lastArrival <= GATE_STATE_HORIZON_MS;
-      if (paused || recent || device.open !== null || device.pendingHead < device.pending.length) {
+      if (paused || recent || device.open !== null || device.hasPending) {
         if (device.focusOffset < min) min = device.focusOffset;
         if (device.geoOffset < min) min = device.geoOffset;
         if (paused && device.pauseOffset < min) min = device.pauseOffset;
@@ -324,39 +388,28 @@ export class Sessionizer<GateState, Body> {
     for (const device of this.devices.values()) {
       if (device.open !== null && device.open.firstOffset < min) min = device.open.firstOffset;
       const keys = device.pendingKeys;
-      for (let i = 2 * device.pendingHead + 1; i < keys.length; i += 2) if (keys[i] < min) min = keys[i];
+      for (let i = 2 * device.pendingHead + 1; i < 2 * device.pendingEnd; i += 2) if (keys[i] < min) min = keys[i];
     }
     return min;
   }
 
   private finalize(device: DeviceStream<GateState, Body>, watermark: number, out: ClosedEpisode<Body>[]): void {
     const pending = device.pending;
-    const head = device.pendingHead;
-    let n = head;
     const keys = device.pendingKeys;
+    const end = device.pendingEnd;
+    let n = device.pendingHead;
     let last: InputEvent | undefined;
-    while (n < pending.length && keys[2 * n] <= watermark) {
+    while (n < end && keys[2 * n] <= watermark) {
       last = pending[n];
-      // the slot stays until the next compaction, the event need not: a placeholder (not a hole,
-      // which would make the array slower to read) lets it go now
+      // the slot is reused later, the event need not stay until then
       pending[n] = FINALIZED;
       this.process(device, last, keys[2 * n + 1], out);
       n++;
     }
     if (last === undefined) return;
     device.setLastFinalized(last);
-    if (n === pending.length) {
-      pending.length = 0;
-      keys.length = 0;
-      device.pendingHead = 0;
-    } else if (n >= PENDING_COMPACT_SLOTS || n >= pending.length - n) {
-      // cut the dead slots off once they are as many as the live ones (O(1) per event amortized)
-      pending.splice(0, n);
-      keys.splice(0, 2 * n);
-      device.pendingHead = 0;
-    } else {
-      device.pendingHead = n;
-    }
+    if (n === end) device.clearPending();
+    else device.pendingHead = n;
   }
 
   /** One event of one device, in (ts, seq) order. */
