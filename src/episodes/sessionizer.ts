@@ -57,7 +57,8 @@ function keySlots(n: number): number[] {
 }
 
 interface OpenEpisode<Body> {
-  id: string;
+  /** seq of the first event; with the device and startTs it makes the id, computed at close (a 64-character string per open episode otherwise). */
+  firstSeq: number;
   /** smallest source offset of the episode's own events. */
   firstOffset: number;
   /**
@@ -68,8 +69,10 @@ interface OpenEpisode<Body> {
   stateOffsetAtOpen: number;
   continues: string | null;
   startTs: number;
-  lastActivityTs: number;
-  lastTs: number;
+  // milliseconds since startTs: small integers, which V8 keeps in the object instead of a
+  // separately allocated double each
+  lastActivityMs: number;
+  lastMs: number;
   /** events that happened inside the episode. */
   nEvents: number;
   builder: EpisodeBuilder<Body>;
@@ -96,7 +99,8 @@ class DeviceStream<GateState, Body> {
   // the last event placed in order, by its sort key and id only: keeping the event itself would
   // hold a whole event object per open device just to compare three fields
   lastFinalizedTs = -Infinity;
-  lastFinalizedSeq = -Infinity;
+  /** seq is a non-negative integer: -1 sorts before all (and keeps the field a small integer). */
+  lastFinalizedSeq = -1;
   lastFinalizedId = '';
   /** stream time when this device last sent anything. */
   lastArrival = 0;
@@ -436,7 +440,7 @@ export class Sessionizer<GateState, Body> {
 
     let open = device.open;
     if (open !== null) {
-      if (isActivity(type) && kept.ts - open.lastActivityTs > this.settings.inactivity_gap_ms) {
+      if (isActivity(type) && kept.ts - open.startTs - open.lastActivityMs > this.settings.inactivity_gap_ms) {
         this.close(device, 'gap', out);
         open = null;
       } else if (kept.ts - open.startTs >= this.settings.max_duration_ms) {
@@ -457,8 +461,8 @@ export class Sessionizer<GateState, Body> {
     if (type === 'screen_frame') device.lastFrame = kept;
     open.builder.add(kept);
     open.nEvents++;
-    open.lastTs = kept.ts;
-    if (isActivity(type)) open.lastActivityTs = kept.ts;
+    open.lastMs = kept.ts - open.startTs;
+    if (isActivity(type)) open.lastActivityMs = open.lastMs;
   }
 
   private open(device: DeviceStream<GateState, Body>, first: InputEvent, offset: number): OpenEpisode<Body> {
@@ -472,13 +476,13 @@ export class Sessionizer<GateState, Body> {
     let stateOffsetAtOpen = device.focusOffset < device.geoOffset ? device.focusOffset : device.geoOffset;
     if (device.pauseUntil > first.ts && device.pauseOffset < stateOffsetAtOpen) stateOffsetAtOpen = device.pauseOffset;
     const open: OpenEpisode<Body> = {
-      id: this.episodeId(device.deviceId, first.ts, first.seq),
+      firstSeq: first.seq,
       firstOffset: offset,
       stateOffsetAtOpen,
       continues,
       startTs: first.ts,
-      lastActivityTs: first.ts,
-      lastTs: first.ts,
+      lastActivityMs: 0,
+      lastMs: 0,
       nEvents: 0,
       builder,
     };
@@ -489,17 +493,19 @@ export class Sessionizer<GateState, Body> {
   private close(device: DeviceStream<GateState, Body>, reason: EndReason, out: ClosedEpisode<Body>[]): void {
     const open = device.open!;
     device.open = null;
-    device.lastClosedId = open.id;
+    const id = this.episodeId(device.deviceId, open.startTs, open.firstSeq);
+    // only an episode cut at max_duration is continued by the next one
+    device.lastClosedId = reason === 'max_duration' ? id : null;
     device.lastClosedReason = reason;
     this.counters.episodes_closed++;
     out.push({
-      episode_id: open.id,
+      episode_id: id,
       device_id: device.deviceId,
       user_id: device.userId,
       continues: open.continues,
       end_reason: reason,
       start_ts: open.startTs,
-      end_ts: open.lastTs,
+      end_ts: open.startTs + open.lastMs,
       n_events: open.nEvents,
       body: open.builder.finish(),
     });

@@ -1,7 +1,8 @@
 // The kafkajs client from the pipeline's `source.kafka` settings: brokers, TLS and SASL pass
 // through from the YAML; the SASL password comes from the environment variable the YAML names.
 import { readFileSync } from 'node:fs';
-import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
+import type { Kafka, KafkaConfig, SASLOptions, logLevel } from 'kafkajs';
+import { kafkajs } from './kafkajs.ts';
 import type { ConnectionOptions } from 'node:tls';
 import type { KafkaSettings } from '../config.ts';
 
@@ -38,7 +39,7 @@ export function kafkaClientConfig(settings: KafkaSettings, env: NodeJS.ProcessEn
 }
 
 export function createKafka(settings: KafkaSettings, env: NodeJS.ProcessEnv = process.env): Kafka {
-  return new Kafka(kafkaClientConfig(settings, env));
+  return new (kafkajs().Kafka)(kafkaClientConfig(settings, env));
 }
 
 function readSettingFile(path: string, key: string): string {
@@ -50,6 +51,7 @@ function readSettingFile(path: string, key: string): string {
 }
 
 function logLevelFromEnv(value: string | undefined): logLevel {
+  const { logLevel } = kafkajs();
   switch (value?.toLowerCase()) {
     case 'nothing':
       return logLevel.NOTHING;

@@ -1,12 +1,13 @@
 // `episodic produce`: loads a recording into the pipeline's topics the way the capture agents and
 // the people directory would: events keyed by device_id, registry records keyed by user_id, both
 // as Avro binary in the Confluent framing (schema id 1 = schemas/*.avsc). Missing topics are created.
-import { Partitioners, type Admin, type ITopicConfig, type Kafka, type Message, type Producer } from 'kafkajs';
+import type { Admin, ITopicConfig, Kafka, Message, Producer } from 'kafkajs';
 import type { KafkaSettings } from '../config.ts';
 import type { InputEvent } from '../contract/events.ts';
 import { encodeEvent, encodeRegistryRecord, frameConfluent } from '../contract/avro.ts';
 import { readEventFile, readRegistryFile } from '../sources/file.ts';
 import { createKafka } from './client.ts';
+import { kafkajs } from './kafkajs.ts';
 
 export const SCHEMA_ID = 1;
 export const DEFAULT_EVENT_PARTITIONS = 6;
@@ -74,7 +75,7 @@ export async function produceFixture(options: ProduceOptions): Promise<ProduceSu
     await admin.disconnect();
   }
 
-  const producer = kafka.producer({ allowAutoTopicCreation: false, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = kafka.producer({ allowAutoTopicCreation: false, maxInFlightRequests: 1, createPartitioner: kafkajs().Partitioners.DefaultPartitioner });
   await producer.connect();
   try {
     if (options.registry) {

@@ -14,7 +14,7 @@
 //   letters below the part's offset were already sent. Episode ids are deterministic, so what is
 //   replayed gets the id it had.
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { Partitioners, type Admin, type Consumer, type EachBatchPayload, type IHeaders, type Kafka, type KafkaMessage, type Message, type Producer } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import { configHash, type PipelineConfig } from '../config.ts';
 import type { DeadLetter, InputEvent, SourcePosition, SourceRecord } from '../contract/events.ts';
 import { decodeEventBytes } from '../contract/avro.ts';
@@ -26,6 +26,7 @@ import { ensureDir } from '../shards/atomic.ts';
 import { existingDatasetEntries } from '../shards/dataset.ts';
 import type { Counts } from '../shards/manifest.ts';
 import { createKafka } from './client.ts';
+import { kafkajs } from './kafkajs.ts';
 import { RegistryFollower } from './registry.ts';
 import {
   PARTS_DIR,
@@ -299,7 +300,7 @@ export class KafkaRun {
       }
     }
 
-    this.producer = this.kafka.producer({ allowAutoTopicCreation: false, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+    this.producer = this.kafka.producer({ allowAutoTopicCreation: false, maxInFlightRequests: 1, createPartitioner: kafkajs().Partitioners.DefaultPartitioner });
     await this.producer.connect();
 
     if (topics.includes(kafkaSettings.topics.registry)) {
