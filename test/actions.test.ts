@@ -620,3 +620,23 @@ test('packing rounds int32 fields as the episode columns do, keeps float32 field
   const far: Action = { ...blankAction('click', 0), x: 5e9, y: 0 };
   t.throws(() => new ActionLog().append(far), { instanceOf: RangeError, message: /x holds 5000000000, outside int32/ });
 });
+
+test('path points come back exactly whether they fit in 16 bits or not (a wall of screens, negative monitors)', (t) => {
+  const log = new ActionLog();
+  const paths = [
+    [{ x: -32768.5, y: 32767.4, t_ms: 1 }, { x: 0, y: -1, t_ms: 2 }, { x: -32768, y: 32767, t_ms: 3_600_000 }],
+    [{ x: 40_000, y: 5, t_ms: 1 }, { x: -1, y: -70_000.4, t_ms: 2 }],
+    [{ x: 32767.5, y: 0, t_ms: 1 }],
+  ];
+  for (const path of paths) log.append({ ...blankAction('drag', 0), path });
+  const out: Action[] = [];
+  log.drainInto(out);
+  t.deepEqual(
+    out.map((a) => a.path),
+    [
+      [{ x: -32768, y: 32767, t_ms: 1 }, { x: 0, y: -1, t_ms: 2 }, { x: -32768, y: 32767, t_ms: 3_600_000 }],
+      [{ x: 40_000, y: 5, t_ms: 1 }, { x: -1, y: -70_000, t_ms: 2 }],
+      [{ x: 32768, y: 0, t_ms: 1 }],
+    ],
+  );
+});

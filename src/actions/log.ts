@@ -16,9 +16,11 @@ import type { Redaction } from '../contract/events.ts';
 
 // A record, in words: flags, number of path points, t_ms, duration_ms, context, then each present
 // nullable field in NULLABLE order (int32 or float32 as the dataset has it), the number of key
-// times and the times (when key_times_ms is not null), then x, y, t_ms per path point. The flags:
-// bits 0-3 kind, 4-5 redaction, 6-15 which nullable fields are present, 16-18 whether text, key and
-// frame_uri are in the references (in that order), 19 whether key times follow.
+// times and the times (when key_times_ms is not null), then x, y, t_ms per path point, or (when
+// every point's x and y fit in 16 bits, as screen pixels do) x and y in one word and t_ms. The
+// flags: bits 0-3 kind, 4-5 redaction, 6-15 which nullable fields are present, 16-18 whether text,
+// key and frame_uri are in the references (in that order), 19 whether key times follow, 20 whether
+// the path points are in two words each.
 const NULLABLE = ['x', 'y', 'nx', 'ny', 'x2', 'y2', 'nx2', 'ny2', 'dx', 'dy'] as const;
 /** which of NULLABLE are float32 in the dataset (the others are int32). */
 const NULLABLE_IS_FLOAT = [false, false, true, true, false, false, true, true, true, true] as const;
@@ -28,6 +30,7 @@ const HAS_TEXT = 1 << 16;
 const HAS_KEY = 1 << 17;
 const HAS_FRAME = 1 << 18;
 const HAS_KEY_TIMES = 1 << 19;
+const POINTS_PACKED = 1 << 20;
 const FIXED_WORDS = 5;
 
 const REDACTIONS: readonly (Redaction | null)[] = [null, 'eu_context', 'secure_input'];
@@ -49,6 +52,11 @@ function float32Bits(value: number): number {
 function float32OfBits(bits: number): number {
   FLOAT_BITS_AS_INT[0] = bits;
   return FLOAT_BITS[0];
+}
+
+/** whether the value, rounded as the columns round it, fits in 16 bits. */
+function fitsInt16(value: number): boolean {
+  return value >= -32768.5 && value < 32767.5;
 }
 
 /** an int32 field as the episode columns store it (rounded, refused outside int32). */
@@ -87,11 +95,22 @@ export class ActionLog {
       w[at++] = times.length;
       for (let i = 0; i < times.length; i++) w[at++] = int32(times[i], 'key_times_ms');
     }
-    for (let i = 0; i < path.length; i++) {
-      const point = path[i];
-      w[at++] = int32(point.x, 'path.x');
-      w[at++] = int32(point.y, 'path.y');
-      w[at++] = int32(point.t_ms, 'path.t_ms');
+    let packed = true;
+    for (let i = 0; i < path.length && packed; i++) packed = fitsInt16(path[i].x) && fitsInt16(path[i].y);
+    if (packed) {
+      flags |= POINTS_PACKED;
+      for (let i = 0; i < path.length; i++) {
+        const point = path[i];
+        w[at++] = (Math.round(point.x) & 0xffff) | (Math.round(point.y) << 16);
+        w[at++] = int32(point.t_ms, 'path.t_ms');
+      }
+    } else {
+      for (let i = 0; i < path.length; i++) {
+        const point = path[i];
+        w[at++] = int32(point.x, 'path.x');
+        w[at++] = int32(point.y, 'path.y');
+        w[at++] = int32(point.t_ms, 'path.t_ms');
+      }
     }
     if (action.text !== null) {
       flags |= HAS_TEXT;
@@ -151,7 +170,11 @@ export class ActionLog {
         action.key_times_ms = times;
       }
       const path: PathPoint[] = action.path;
-      for (let k = 0; k < nPoints; k++, at += 3) path.push({ x: w[at], y: w[at + 1], t_ms: w[at + 2] });
+      if ((flags & POINTS_PACKED) !== 0) {
+        for (let k = 0; k < nPoints; k++, at += 2) path.push({ x: (w[at] << 16) >> 16, y: w[at] >> 16, t_ms: w[at + 1] });
+      } else {
+        for (let k = 0; k < nPoints; k++, at += 3) path.push({ x: w[at], y: w[at + 1], t_ms: w[at + 2] });
+      }
       if ((flags & HAS_TEXT) !== 0) action.text = strings![next++];
       if ((flags & HAS_KEY) !== 0) action.key = strings![next++];
       if ((flags & HAS_FRAME) !== 0) action.frame_uri = strings![next++];
