@@ -111,7 +111,7 @@ const OutputConfig = z.strictObject({
   formats: z.array(z.enum(['parquet', 'arrow'])).min(1).default(['parquet']),
   /** a split's shard closes once its rows reach this many uncompressed bytes (file size, not memory, for Parquet). */
   shard_target_bytes: z.number().int().positive().default(128 * MiB),
-  /** uncompressed bytes per Parquet row group; the row group being encoded takes up to ~2x this in wasm memory per split. */
+  /** uncompressed bytes per Parquet row group; the row group being encoded takes up to about this in wasm memory. */
   row_group_bytes: z.number().int().positive().max(64 * MiB).default(64 * MiB),
   splits: z
     .strictObject({ train: percent.default(90), validation: percent.default(5), test: percent.default(5) })

@@ -120,14 +120,19 @@ function writerProperties(maxRowGroupRows: number) {
       // V1 data pages: older readers (some Spark/Hive builds) do not read V2 pages
       .setWriterVersion(WriterVersion.V1)
       .setMaxRowGroupSize(maxRowGroupRows)
-      // Small pages: the encoder's row group in progress holds each page's buffers and each
-      // column's dictionary in wasm memory, which never shrinks. With 32 KiB dictionaries and
-      // 128 KiB data pages it peaked at ~80 MiB instead of ~115 MiB for a 64 MiB row group, and
-      // files came out ~6% smaller: columns of many distinct values (times, frame URIs) fall back
-      // to plain encoding, which ZSTD compresses better (docs/PERFORMANCE.md). Per-column settings
-      // would be finer, but parquet-wasm 0.8 cannot address nested columns.
-      .setDictionaryPageSizeLimit(32 * 1024)
-      .setDataPageSizeLimit(128 * 1024)
+      // No dictionaries in the nested columns: a dictionary-encoded page of a list<struct> leaf
+      // buffers 8-byte indices and its nesting levels for up to 20k rows before it is cut, and the
+      // actions' twenty-odd leaves held ~90 MiB of wasm memory (which never shrinks) for a 64 MiB
+      // row group; plain pages held ~60, and ZSTD compresses them to files ~20% smaller, encoded
+      // faster (docs/PERFORMANCE.md). The top-level columns with few distinct values keep theirs,
+      // for readers that filter on them (parquet-wasm 0.8 cannot name nested columns here).
+      .setDictionaryEnabled(false)
+      .setColumnDictionaryEnabled('user', true)
+      .setColumnDictionaryEnabled('device', true)
+      .setColumnDictionaryEnabled('split', true)
+      .setColumnDictionaryEnabled('end_reason', true)
+      // 1 MiB data pages (parquet-rs' default): plain values compress better in larger pages
+      .setDataPageSizeLimit(1024 * 1024)
       // also as plain Parquet metadata, for readers that ignore the embedded Arrow schema
       .setKeyValueMetadata(new Map([[SCHEMA_VERSION_KEY, SCHEMA_VERSION]]))
       .build()
