@@ -52,7 +52,8 @@ interface Plan {
   throughputEvents: number;
   throughputDevices: number;
   sinkActions: number;
-  memory: { devices: number; eventsPerDevice: number }[];
+  /** `deployed`: with the malloc settings docker-compose.yml gives the process (DEPLOYED_MALLOC_ENV), besides the default environment. */
+  memory: { devices: number; eventsPerDevice: number; deployed?: boolean }[];
   scaling: number[];
   kafkaEvents: number;
 }
@@ -66,6 +67,7 @@ const FULL: Plan = {
   memory: [
     { devices: 10_000, eventsPerDevice: 100 },
     { devices: 50_000, eventsPerDevice: 100 },
+    { devices: 50_000, eventsPerDevice: 100, deployed: true },
   ],
   scaling: [1_000_000, 5_000_000, 20_000_000],
   kafkaEvents: 1_000_000,
@@ -86,7 +88,7 @@ const QUICK: Plan = {
 // Child tasks: run in a fresh process, print one JSON line with the result.
 
 type ChildTask =
-  | { kind: 'replay'; input: string; registry: string; out: string; sampleOpenDevices?: boolean }
+  | { kind: 'replay'; input: string; registry: string; out: string; sampleOpenDevices?: boolean; env?: Record<string, string> }
   | { kind: 'decode'; input: string }
   | { kind: 'pipeline'; input: string; registry: string }
   | { kind: 'sink'; input: string; registry: string; dir: string; targetActions: number }
@@ -558,8 +560,9 @@ async function inChild<T>(task: ChildTask): Promise<T> {
   if (task.kind === 'baseline') return lastJsonLine(await run(process.execPath, [REPLAY_CHILD, JSON.stringify({ baseline: true })])) as T;
   if (task.kind === 'replay') {
     // the product's own process: the bundle, no TypeScript loader (see bench/replay-child.mjs)
-    const { kind: _, ...replayTask } = task;
-    return lastJsonLine(await run(process.execPath, [...profile, REPLAY_CHILD, JSON.stringify({ ...replayTask, key: BENCH_KEY })])) as T;
+    const { kind: _, env, ...replayTask } = task;
+    const childEnv = env ? { ...process.env, ...env } : undefined;
+    return lastJsonLine(await run(process.execPath, [...profile, REPLAY_CHILD, JSON.stringify({ ...replayTask, key: BENCH_KEY })], childEnv)) as T;
   }
   return lastJsonLine(await run(process.execPath, [...profile, '--import', 'tsx', THIS_FILE, '--child', JSON.stringify(task)])) as T;
 }
@@ -706,6 +709,13 @@ async function measureDuckdb(plan: Plan, work: string, results: Results): Promis
 // the grace period at once, and the figure would measure the grace buffer, not the open devices
 // (see docs/PERFORMANCE.md for that cost on its own).
 const OPEN_EVENT_SPACING_MS = 20_000;
+/**
+ * The malloc settings docker-compose.yml runs `episodic` with (glibc reads them at process start,
+ * so the CLI cannot set them itself): two arenas, and buffers over 128 KiB always mapped on their
+ * own, so what the writer frees at the end of a run goes back to the system instead of staying in
+ * a fragmented heap. The headline memory figures are without them.
+ */
+const DEPLOYED_MALLOC_ENV = { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' };
 // two actions (a click, a keystroke) per ten events; the generator's people make about one per thirty
 const OPEN_CYCLE = ['mouse_move', 'mouse_move', 'mouse_move', 'mouse_move', 'mouse_down', 'mouse_up', 'mouse_move', 'key_down', 'key_up', 'mouse_move'] as const;
 
@@ -732,7 +742,10 @@ function* openDevicesEvents(devices: number, eventsPerDevice: number): Generator
 }
 
 async function openDevicesStream(work: string, devices: number, eventsPerDevice: number): Promise<Stream> {
-  const dir = join(work, `open-${devices}-${eventsPerDevice}`);
+  const name = `open-${devices}-${eventsPerDevice}`;
+  const cached = streams.get(name);
+  if (cached) return cached;
+  const dir = join(work, name);
   mkdirSync(dir, { recursive: true });
   const registry = join(dir, 'registry.jsonl');
   const eventsPath = join(dir, 'events.avro');
@@ -740,7 +753,9 @@ async function openDevicesStream(work: string, devices: number, eventsPerDevice:
   await writeRegistryJsonl(registry, Array.from({ length: devices }, (_, d) => ({ kind: 'person' as const, user_id: `u-${d}`, region: 'US' })));
   await writeEventsAvro(eventsPath, openDevicesEvents(devices, eventsPerDevice), 'deflate');
   log(`  generated ${(devices * eventsPerDevice).toLocaleString('en-US')} events, ${devices.toLocaleString('en-US')} devices open at once (${secs(started)})`);
-  return { events: eventsPath, registry, eventCount: devices * eventsPerDevice, devices };
+  const made = { events: eventsPath, registry, eventCount: devices * eventsPerDevice, devices };
+  streams.set(name, made);
+  return made;
 }
 
 interface MemorySplit {
@@ -753,12 +768,13 @@ interface MemorySplit {
 async function measureMemory(plan: Plan, work: string, results: Results): Promise<void> {
   const baseline = await inChild<{ peak_rss_mib: number }>({ kind: 'baseline' });
   const runs = [];
-  for (const { devices, eventsPerDevice } of plan.memory) {
+  for (const { devices, eventsPerDevice, deployed } of plan.memory) {
     const events = devices * eventsPerDevice;
-    log(`memory: ${devices.toLocaleString('en-US')} devices open at once, ${eventsPerDevice} events each, one every ${OPEN_EVENT_SPACING_MS / 1000} s`);
+    const environment = deployed ? `, malloc as docker-compose.yml sets it (${Object.entries(DEPLOYED_MALLOC_ENV).map(([k, v]) => `${k}=${v}`).join(' ')})` : '';
+    log(`memory: ${devices.toLocaleString('en-US')} devices open at once, ${eventsPerDevice} events each, one every ${OPEN_EVENT_SPACING_MS / 1000} s${environment}`);
     const s = await openDevicesStream(work, devices, eventsPerDevice);
     const out = join(work, `out-memory-${devices}`);
-    const r = await inChild<Timed & MemorySplit>({ kind: 'replay', input: s.events, registry: s.registry, out, sampleOpenDevices: true });
+    const r = await inChild<Timed & MemorySplit>({ kind: 'replay', input: s.events, registry: s.registry, out, sampleOpenDevices: true, env: deployed ? DEPLOYED_MALLOC_ENV : undefined });
     rmSync(out, { recursive: true, force: true });
     log(`  peak RSS ${r.peak_rss_mib.toFixed(0)} MiB, ${r.open_devices_peak} devices open at the peak (${rate(r.events_per_s)})`);
     log(
@@ -768,6 +784,7 @@ async function measureMemory(plan: Plan, work: string, results: Results): Promis
       devices,
       events,
       events_per_device: eventsPerDevice,
+      malloc_env: deployed ? DEPLOYED_MALLOC_ENV : null,
       open_devices_peak: r.open_devices_peak,
       peak_rss_mib: r.peak_rss_mib,
       reading_heap_used_peak_mib: r.reading_heap_used_peak_mib,
@@ -970,7 +987,7 @@ function table(results: Results): string {
   }
   if (r.memory) {
     for (const m of r.memory.runs) {
-      rows.push([`memory: ${m.devices} devices open, ${m.events_per_device} events each`, `peak ${m.peak_rss_mib.toFixed(0)} MiB (${m.open_devices_peak} open at the peak; ${m.kib_per_device.toFixed(1)} KiB/device over a ${r.memory.baseline_rss_mib.toFixed(0)} MiB baseline)`]);
+      rows.push([`memory: ${m.devices} devices open, ${m.events_per_device} events each${m.malloc_env ? ', docker-compose malloc env' : ''}`, `peak ${m.peak_rss_mib.toFixed(0)} MiB (${m.open_devices_peak} open at the peak; ${m.kib_per_device.toFixed(1)} KiB/device over a ${r.memory.baseline_rss_mib.toFixed(0)} MiB baseline)`]);
       rows.push([
         '  heap used | array buffers while reading; wasm',
         `${m.reading_heap_used_peak_mib.toFixed(0)} | ${m.reading_array_buffers_peak_mib.toFixed(0)} MiB; ${m.wasm_memory_mib.toFixed(0)} MiB at the end`,
