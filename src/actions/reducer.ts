@@ -209,8 +209,8 @@ export class EpisodeReducer implements EpisodeBuilder<ReducedEpisode> {
   finish(): ReducedEpisode {
     this.flushTyping();
     this.flushScroll();
-    // the last actions go through the log too, so every action comes out at the dataset's precision
-    // actions emitted while a button still held at the end was down (its press is dropped)
+    // what was emitted while a button still held at the end was down (the press itself gives no
+    // action); every action comes out of the log, at the dataset's precision
     this.releaseHeld();
     const actions: Action[] = [];
     if (this.log !== null) this.log.drainInto(actions);
