@@ -374,9 +374,18 @@ function blockCount(b: Buffer): number {
   return n;
 }
 
+/**
+ * The empty list every event without participants or tags shares: a focus event is kept for as
+ * long as its window is (one per open device), and two empty arrays of its own were 64 bytes of
+ * it. Frozen, so a stage that tried to add to it would throw instead of changing other events.
+ */
+const NO_STRINGS = Object.freeze([]) as unknown as string[];
+
 function readStringArray(b: Buffer): string[] {
+  let n = blockCount(b);
+  if (n === 0) return NO_STRINGS;
   const out: string[] = [];
-  for (let n = blockCount(b); n !== 0; n = blockCount(b)) for (let i = 0; i < n; i++) out.push(readRepeatedString(b));
+  for (; n !== 0; n = blockCount(b)) for (let i = 0; i < n; i++) out.push(readRepeatedString(b));
   return out;
 }
 
