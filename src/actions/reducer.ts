@@ -34,6 +34,7 @@ import type { InputEvent, MouseButton, Redaction } from '../contract/events.ts';
 import { blankAction, type Action, type ActionKind, type EpisodeBuilder, type EpisodeContext, type ReducedEpisode } from '../contract/episode.ts';
 import { ActionLog } from './log.ts';
 import { PathBuffer } from './path.ts';
+import { smallInt } from '../small-int.ts';
 import {
   COMMAND_MODIFIERS,
   SHIFT,
@@ -128,8 +129,8 @@ export class EpisodeReducer implements EpisodeBuilder<ReducedEpisode> {
 
   private heldModifiers = 0;
 
-  // Times below are milliseconds since the episode start: small integers, which V8 keeps in the
-  // object itself, where an absolute timestamp would be a separately allocated double each.
+  // Times below are milliseconds since the episode start, stored through `smallInt`: V8 keeps a
+  // small integer in the object itself, where a timestamp is a separately allocated double.
   /** the `type` action being typed, as its fields (the action is made when it is emitted). */
   private typing = false;
   private typingStartMs = 0;
@@ -249,7 +250,7 @@ export class EpisodeReducer implements EpisodeBuilder<ReducedEpisode> {
     this.setPoint(action, x, y);
     this.press = action;
     this.pressButton = button;
-    this.pressMs = e.ts - this.startTs;
+    this.pressMs = smallInt(e.ts - this.startTs);
     this.pressEndX = x;
     this.pressEndY = y;
     this.pressMaxDistance2 = 0;
@@ -295,7 +296,7 @@ export class EpisodeReducer implements EpisodeBuilder<ReducedEpisode> {
     } else {
       this.lastClickRecord = this.insertPressAction(action);
       this.lastClickCount = 1;
-      this.lastClickMs = action.t_ms;
+      this.lastClickMs = smallInt(action.t_ms);
       this.lastClickDownMs = this.pressMs;
       this.lastClickX = action.x;
       this.lastClickY = action.y;
@@ -372,7 +373,7 @@ export class EpisodeReducer implements EpisodeBuilder<ReducedEpisode> {
         scroll.dy! += dy;
         scroll.duration_ms = e.ts - this.startTs - this.scrollStartMs;
         this.markRedacted(scroll, redactionOf(e));
-        this.scrollLastMs = e.ts - this.startTs;
+        this.scrollLastMs = smallInt(e.ts - this.startTs);
         this.scrollPathEnd = this.path.length;
         return;
       }
@@ -383,7 +384,7 @@ export class EpisodeReducer implements EpisodeBuilder<ReducedEpisode> {
     action.dx = dx;
     action.dy = dy;
     this.scroll = action;
-    this.scrollStartMs = e.ts - this.startTs;
+    this.scrollStartMs = smallInt(e.ts - this.startTs);
     this.scrollLastMs = this.scrollStartMs;
     this.scrollPathEnd = this.path.length;
   }
@@ -447,7 +448,7 @@ export class EpisodeReducer implements EpisodeBuilder<ReducedEpisode> {
     if (this.typing && (e.ts - this.startTs - this.typingLastMs > this.settings.typing_pause_ms || redaction !== this.typingRedaction)) {
       this.flushTyping();
     }
-    const ms = e.ts - this.startTs;
+    const ms = smallInt(e.ts - this.startTs);
     if (!this.typing) {
       this.typing = true;
       this.typingStartMs = ms;

@@ -11,6 +11,7 @@ import type { SessionSettings } from '../config.ts';
 import { newInputEvent, type InputEvent } from '../contract/events.ts';
 import type { ClosedEpisode, EndReason, EpisodeBuilder } from '../contract/episode.ts';
 import type { EventGate } from '../contract/gate.ts';
+import { smallInt } from '../small-int.ts';
 
 /** Derives the deterministic episode id from the device and the episode's first event. */
 export type EpisodeIdFn = (deviceId: string, firstTs: number, firstSeq: number) => string;
@@ -69,8 +70,7 @@ interface OpenEpisode<Body> {
   stateOffsetAtOpen: number;
   continues: string | null;
   startTs: number;
-  // milliseconds since startTs: small integers, which V8 keeps in the object instead of a
-  // separately allocated double each
+  // milliseconds since startTs, stored through `smallInt`
   lastActivityMs: number;
   lastMs: number;
   /** events that happened inside the episode. */
@@ -168,7 +168,7 @@ class DeviceStream<GateState, Body> {
 
   setLastFinalized(event: InputEvent): void {
     this.lastFinalizedTs = event.ts;
-    this.lastFinalizedSeq = event.seq;
+    this.lastFinalizedSeq = smallInt(event.seq);
     this.lastFinalizedId = event.event_id;
   }
 }
@@ -457,11 +457,11 @@ export class Sessionizer<GateState, Body> {
       }
       open = this.open(device, kept, offset);
     }
-    if (offset < open.firstOffset) open.firstOffset = offset;
+    if (offset < open.firstOffset) open.firstOffset = smallInt(offset);
     if (type === 'screen_frame') device.lastFrame = kept;
     open.builder.add(kept);
     open.nEvents++;
-    open.lastMs = kept.ts - open.startTs;
+    open.lastMs = smallInt(kept.ts - open.startTs);
     if (isActivity(type)) open.lastActivityMs = open.lastMs;
   }
 
@@ -476,8 +476,8 @@ export class Sessionizer<GateState, Body> {
     let stateOffsetAtOpen = device.focusOffset < device.geoOffset ? device.focusOffset : device.geoOffset;
     if (device.pauseUntil > first.ts && device.pauseOffset < stateOffsetAtOpen) stateOffsetAtOpen = device.pauseOffset;
     const open: OpenEpisode<Body> = {
-      firstSeq: first.seq,
-      firstOffset: offset,
+      firstSeq: smallInt(first.seq),
+      firstOffset: smallInt(offset),
       stateOffsetAtOpen,
       continues,
       startTs: first.ts,
