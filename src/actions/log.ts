@@ -4,8 +4,8 @@
 // variable-length record of 32-bit words in one buffer per episode: the fields an action does not
 // have take no room (a click has no drag end and no scroll amounts, a keystroke no coordinates), its
 // path points and key times follow it, and only its strings (text, key, frame) go in a list of
-// references. The reducer moves an action here once nothing can change it any more; the objects are
-// built again when the episode closes.
+// references. The reducer packs an action as soon as it is emitted (a click that then becomes a
+// double click is changed in place, `remerge`); the objects are built again when the episode closes.
 //
 // Every number of an action is written to the dataset as an int32 or a float32 (see
 // src/shards/schema.ts), so a record keeps each at that precision: what comes back is what the
@@ -13,6 +13,7 @@
 // round them; a value outside int32 is refused here, as the columns would refuse it.
 import { ACTION_KINDS, blankAction, datasetInt32, type Action, type ActionKind, type PathPoint } from '../contract/episode.ts';
 import type { Redaction } from '../contract/events.ts';
+import { withRoom } from '../compact.ts';
 
 // A record, in words: flags, number of path points, t_ms, duration_ms, context, then each present
 // nullable field in NULLABLE order (int32 or float32 as the dataset has it), the number of key
@@ -35,6 +36,9 @@ const FIXED_WORDS = 5;
 
 const REDACTIONS: readonly (Redaction | null)[] = [null, 'eu_context', 'secure_input'];
 const KIND_INDEX: ReadonlyMap<ActionKind, number> = new Map(ACTION_KINDS.map((kind, i) => [kind, i]));
+
+/** the empty list a log's strings start from (`withRoom` never writes to it). */
+const NO_STRINGS: string[] = [];
 
 // 64 words to start: one or two actions. 50k open devices each hold one of these.
 const INITIAL_WORDS = 64;
@@ -68,10 +72,12 @@ export class ActionLog {
   /** the records' words; float32 fields as their bits. */
   private ints: Int32Array<ArrayBuffer> | null = null;
   private used = 0;
-  /** text, key and frame_uri of the records, in slots 0 to `stringCount` (sized by hand: see `addString`). */
-  private strings: string[] | null = null;
+  /** text, key and frame_uri of the records, in slots 0 to `stringCount` (a list sized by hand). */
+  private strings: string[] = NO_STRINGS;
   private stringCount = 0;
   length = 0;
+  /** where the latest record starts (-1 when there is none): whether a record is still the latest. */
+  lastRecord = -1;
 
   /** Packs the action; returns where its record starts, for `remerge`. */
   append(action: Action): number {
@@ -131,6 +137,7 @@ export class ActionLog {
     w[start + 4] = action.context;
     this.used = at;
     this.length++;
+    this.lastRecord = start;
     return start;
   }
 
@@ -148,7 +155,8 @@ export class ActionLog {
 
   /** Appends the actions, rebuilt as objects, to `out`; the log is empty afterwards. */
   drainInto(out: Action[]): void {
-    const w = this.ints!;
+    const w = this.ints;
+    if (w === null) return;
     const strings = this.strings;
     let at = 0;
     let next = 0;
@@ -175,27 +183,21 @@ export class ActionLog {
       } else {
         for (let k = 0; k < nPoints; k++, at += 3) path.push({ x: w[at], y: w[at + 1], t_ms: w[at + 2] });
       }
-      if ((flags & HAS_TEXT) !== 0) action.text = strings![next++];
-      if ((flags & HAS_KEY) !== 0) action.key = strings![next++];
-      if ((flags & HAS_FRAME) !== 0) action.frame_uri = strings![next++];
+      if ((flags & HAS_TEXT) !== 0) action.text = strings[next++];
+      if ((flags & HAS_KEY) !== 0) action.key = strings[next++];
+      if ((flags & HAS_FRAME) !== 0) action.frame_uri = strings[next++];
       out.push(action);
     }
     this.ints = null;
-    this.strings = null;
+    this.strings = NO_STRINGS;
     this.stringCount = 0;
     this.used = 0;
     this.length = 0;
+    this.lastRecord = -1;
   }
 
-  // A JS array grown by push takes 16 spare slots at once, ~130 bytes per open episode for lists
-  // that mostly hold a few strings; this one grows by half again from 4.
   private addString(value: string): void {
-    let strings = this.strings;
-    if (strings === null || this.stringCount === strings.length) {
-      const bigger = new Array<string>(strings === null ? 4 : Math.ceil(strings.length * 1.5));
-      for (let i = 0; i < this.stringCount; i++) bigger[i] = strings![i];
-      this.strings = strings = bigger;
-    }
+    const strings = (this.strings = withRoom(this.strings, this.stringCount));
     strings[this.stringCount++] = value;
   }
 

@@ -34,7 +34,7 @@ import type { InputEvent, MouseButton, Redaction } from '../contract/events.ts';
 import { blankAction, type Action, type ActionKind, type EpisodeBuilder, type EpisodeContext, type ReducedEpisode } from '../contract/episode.ts';
 import { ActionLog } from './log.ts';
 import { PathBuffer } from './path.ts';
-import { smallInt } from '../small-int.ts';
+import { slots, smallInt, withRoom } from '../compact.ts';
 import {
   COMMAND_MODIFIERS,
   SHIFT,
@@ -59,26 +59,9 @@ function redactionOf(event: InputEvent): Redaction | null {
   return event.secure === true ? 'secure_input' : null;
 }
 
-/**
- * A list sized by hand: 50k open episodes each hold a few actions, contexts and key times, and a
- * JS array grown by push takes 16 spare slots at once (~130 bytes each, per list, per episode).
- * Grows by doubling from `INITIAL_SLOTS`.
- */
-const INITIAL_SLOTS = 2;
-/** an empty list to start from; never written to (`withRoom` replaces it before the first write). */
+/** empty lists to start from; never written to (`withRoom` replaces them before the first write). */
 const NO_ACTIONS: Action[] = [];
 const NO_KEY_TIMES: number[] = [];
-
-function slots<T>(n: number): T[] {
-  return new Array<T>(n);
-}
-
-function withRoom<T>(list: T[], count: number): T[] {
-  if (count < list.length) return list;
-  const bigger = slots<T>(Math.max(INITIAL_SLOTS, 2 * list.length));
-  for (let i = 0; i < count; i++) bigger[i] = list[i];
-  return bigger;
-}
 
 function coordinate(value: number | undefined): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
@@ -93,19 +76,19 @@ function normalized(value: number | null, size: number): number | null {
 /** The reducer as an incremental fold: the sessionizer feeds it events as they are finalized. */
 export class EpisodeReducer implements EpisodeBuilder<ReducedEpisode> {
   /**
-   * Finished actions, packed as soon as they are emitted (created at the first). An action held as
+   * Finished actions, packed as soon as they are emitted. An action held as
    * an object until the episode ended cost 200 bytes and more per open episode, its path points
    * 100 more: a click that may still become a double click is changed in place (`remerge`), and
    * typing keeps its state in fields until its action is emitted.
    */
-  private log: ActionLog | null = null;
+  private readonly log = new ActionLog();
   /**
    * Actions emitted while a mouse button is held, in slots 0 to `heldCount`: the press's own action
    * goes before them, and is only known at the release.
    */
   private held: Action[] = NO_ACTIONS;
   private heldCount = 0;
-  private contexts: EpisodeContext[] = slots(INITIAL_SLOTS);
+  private contexts: EpisodeContext[] = slots();
   private contextCount = 0;
   private readonly path = new PathBuffer();
 
@@ -159,8 +142,6 @@ export class EpisodeReducer implements EpisodeBuilder<ReducedEpisode> {
 
   /** where in the log the last click's record starts, while a following click may still merge into it; -1 when none. */
   private lastClickRecord = -1;
-  /** the log's length right after the last mouse action went in: if more followed, nothing merges into it. */
-  private lastClickLogLength = 0;
   private lastClickMs = 0;
   private lastClickCount = 0;
   private lastClickDownMs = 0;
@@ -214,7 +195,7 @@ export class EpisodeReducer implements EpisodeBuilder<ReducedEpisode> {
     // action); every action comes out of the log, at the dataset's precision
     this.releaseHeld();
     const actions: Action[] = [];
-    if (this.log !== null) this.log.drainInto(actions);
+    this.log.drainInto(actions);
     const contexts = this.contexts;
     contexts.length = this.contextCount;
     return {
@@ -286,7 +267,7 @@ export class EpisodeReducer implements EpisodeBuilder<ReducedEpisode> {
     } else if (this.mergesIntoLastClick(action)) {
       this.lastClickCount++;
       const kind = this.lastClickCount === 2 ? 'double_click' : 'triple_click';
-      this.log!.remerge(this.lastClickRecord, kind, e.ts - this.startTs - this.lastClickMs, action.redacted);
+      this.log.remerge(this.lastClickRecord, kind, e.ts - this.startTs - this.lastClickMs, action.redacted);
       this.lastClickDownMs = this.pressMs;
       this.lastClickX = action.x;
       this.lastClickY = action.y;
@@ -308,7 +289,7 @@ export class EpisodeReducer implements EpisodeBuilder<ReducedEpisode> {
   private mergesIntoLastClick(click: Action): boolean {
     if (this.lastClickRecord === -1 || this.lastClickCount >= 3) return false;
     // the click must be the latest action, and nothing may have been emitted while this one was held
-    if (this.log === null || this.log.length !== this.lastClickLogLength || this.heldCount !== 0) return false;
+    if (this.log.lastRecord !== this.lastClickRecord || this.heldCount !== 0) return false;
     if (this.pressMs - this.lastClickDownMs > this.settings.multi_click_ms) return false;
     if (click.x === null || click.y === null || this.lastClickX === null || this.lastClickY === null) return false;
     return !this.beyond(click.x - this.lastClickX, click.y - this.lastClickY, this.settings.multi_click_px);
@@ -317,18 +298,15 @@ export class EpisodeReducer implements EpisodeBuilder<ReducedEpisode> {
   /** The press's action at its release, then what was emitted while it was held; returns where its record starts. */
   private insertPressAction(action: Action): number {
     action.path = this.path.take(this.path.length, this.settings.path_epsilon_px);
-    const log = (this.log ??= new ActionLog());
-    const record = log.append(action);
-    this.lastClickLogLength = log.length;
+    const record = this.log.append(action);
     this.releaseHeld();
     return record;
   }
 
   private releaseHeld(): void {
     if (this.heldCount === 0) return;
-    const log = (this.log ??= new ActionLog());
     const held = this.held;
-    for (let i = 0; i < this.heldCount; i++) log.append(held[i]);
+    for (let i = 0; i < this.heldCount; i++) this.log.append(held[i]);
     this.held = NO_ACTIONS;
     this.heldCount = 0;
   }
@@ -340,7 +318,7 @@ export class EpisodeReducer implements EpisodeBuilder<ReducedEpisode> {
       held[this.heldCount++] = action;
       return;
     }
-    (this.log ??= new ActionLog()).append(action);
+    this.log.append(action);
   }
 
   private trackPress(press: Action, x: number, y: number): void {

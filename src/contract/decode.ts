@@ -14,6 +14,7 @@ import {
   type SourceRecord,
   type WindowContext,
 } from './events.ts';
+import { fitsDatasetInt32 } from './episode.ts';
 
 export type DecodeResult<T> = { ok: true; event: T } | { ok: false; reason: string };
 export type RegistryDecodeResult = { ok: true; record: RegistryRecord } | { ok: false; reason: string };
@@ -241,7 +242,7 @@ function finiteOrAbsent(value: number | undefined): boolean {
 
 /** pixel positions are int32 in the dataset, rounded: anything farther out is not a screen position. */
 function pixelOrAbsent(value: number | undefined): boolean {
-  return value === undefined || (value >= -2_147_483_648.5 && value < 2_147_483_647.5);
+  return value === undefined || fitsDatasetInt32(value);
 }
 
 const PIXEL = 'finite number within int32 (pixels)';

@@ -59,8 +59,17 @@ export interface PathPoint {
  */
 export function datasetInt32(value: number, what: string, name: string): number {
   const rounded = Math.round(value);
-  if (!(rounded >= -2_147_483_648 && rounded <= 2_147_483_647)) throw new RangeError(`${what} ${name} holds ${value}, outside int32`);
+  if (!isInt32(rounded)) throw new RangeError(`${what} ${name} holds ${value}, outside int32`);
   return rounded;
+}
+
+/** whether `datasetInt32` takes the value (rounded, it is within int32). */
+export function fitsDatasetInt32(value: number): boolean {
+  return isInt32(Math.round(value));
+}
+
+function isInt32(value: number): boolean {
+  return value >= -2_147_483_648 && value <= 2_147_483_647;
 }
 
 /**

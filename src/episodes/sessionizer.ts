@@ -11,7 +11,7 @@ import type { SessionSettings } from '../config.ts';
 import { newInputEvent, type InputEvent } from '../contract/events.ts';
 import type { ClosedEpisode, EndReason, EpisodeBuilder } from '../contract/episode.ts';
 import type { EventGate } from '../contract/gate.ts';
-import { smallInt } from '../small-int.ts';
+import { smallInt } from '../compact.ts';
 
 /** Derives the deterministic episode id from the device and the episode's first event. */
 export type EpisodeIdFn = (deviceId: string, firstTs: number, firstSeq: number) => string;

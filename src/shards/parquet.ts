@@ -123,7 +123,7 @@ function writerProperties(maxRowGroupRows: number) {
       // No dictionaries in the nested columns: a dictionary-encoded page of a list<struct> leaf
       // buffers 8-byte indices and its nesting levels for up to 20k rows before it is cut, and the
       // actions' twenty-odd leaves held ~90 MiB of wasm memory (which never shrinks) for a 64 MiB
-      // row group; plain pages held ~60, and ZSTD compresses them to files ~20% smaller, encoded
+      // row group; plain pages held ~70, and ZSTD compresses them to files ~20% smaller, encoded
       // faster (docs/PERFORMANCE.md). The top-level columns with few distinct values keep theirs,
       // for readers that filter on them (parquet-wasm 0.8 cannot name nested columns here).
       .setDictionaryEnabled(false)
