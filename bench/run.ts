@@ -281,6 +281,10 @@ function clockKafkaRun(ends: Record<string, number>) {
     clock.progress.batchStarted();
     await onBatch.call(this, payload);
     const { batch } = payload as EachBatchPayload;
+    // onBatch hands the batch to the pipeline thread and returns: a partition is read to its end
+    // once the thread has processed its last batch (the fetch loop is held up only for that one)
+    const end = ends[String(batch.partition)];
+    if (end !== undefined && Number(batch.lastOffset()) + 1 >= end) await (this as KafkaRun).processed();
     clock.progress.batchDone(batch.partition, batch.lastOffset());
   };
   proto.checkIdle = async function (this: unknown) {

@@ -28,8 +28,8 @@ const CONFLUENT_MAGIC = 0;
 const CONFLUENT_HEADER_BYTES = 5;
 
 /** The schema id of a Confluent-framed message; null for a buffer without the magic byte (plain payload). */
-function frameSchemaId(buf: Buffer): number | null {
-  return buf.length >= CONFLUENT_HEADER_BYTES && buf[0] === CONFLUENT_MAGIC ? buf.readUInt32BE(1) : null;
+function frameSchemaId(buf: Buffer, start = 0, end = buf.length): number | null {
+  return end - start >= CONFLUENT_HEADER_BYTES && buf[start] === CONFLUENT_MAGIC ? buf.readUInt32BE(start + 1) : null;
 }
 
 /** Splits a Confluent-framed message; a buffer without the magic byte is returned as plain payload. */
@@ -463,18 +463,21 @@ export function encodeRegistryRecord(r: RegistryRecord): Buffer {
 
 const wholeCursor: AvroCursor = { pos: 0 };
 
-/** Reads one value from `start` to the end of `buf`; no cursor or payload copy per message. */
+/** Reads one value from `start` to `end` of `buf`; no cursor or payload copy per message. */
 function readWhole<T>(
   read: (buf: Buffer, cursor: AvroCursor, resolver: AvroResolver | undefined) => T,
   buf: Buffer,
   start: number,
+  end: number,
   resolver: AvroResolver | undefined,
   what: string,
 ): T {
   const cursor = wholeCursor;
   cursor.pos = start;
   const value = read(buf, cursor, resolver);
-  if (cursor.pos !== buf.length) throw new Error(`Avro ${what} has ${buf.length - cursor.pos} trailing bytes (wrong writer schema?)`);
+  // a value inside a larger buffer (messages packed together) may read past its own end
+  if (cursor.pos > end) throw new Error(`truncated ${what}`);
+  if (cursor.pos !== end) throw new Error(`Avro ${what} has ${end - cursor.pos} trailing bytes (wrong writer schema?)`);
   return value;
 }
 
@@ -487,9 +490,14 @@ function readWhole<T>(
  * checked yet (run `checkEventValues`).
  */
 export function decodeEventBytes(buf: Buffer, writerType?: AvroType): InputEvent {
-  const schemaId = frameSchemaId(buf);
+  return decodeEventSpan(buf, 0, buf.length, writerType);
+}
+
+/** `decodeEventBytes` of the message that lies between `start` and `end` of `buf` (messages packed into one buffer). */
+export function decodeEventSpan(buf: Buffer, start: number, end: number, writerType?: AvroType): InputEvent {
+  const schemaId = frameSchemaId(buf, start, end);
   const reading = writerType !== undefined ? eventWriters.forType(writerType) : schemaId === null ? undefined : eventWriters.forId(schemaId);
-  return readWhole(readEvent, buf, schemaId === null ? 0 : CONFLUENT_HEADER_BYTES, reading?.resolver, 'event');
+  return readWhole(readEvent, buf, schemaId === null ? start : start + CONFLUENT_HEADER_BYTES, end, reading?.resolver, 'event');
 }
 
 /**
@@ -501,7 +509,7 @@ export function decodeRegistryRecordBytes(buf: Buffer, writerType?: AvroType): R
   const schemaId = frameSchemaId(buf);
   const registered = schemaId === null ? undefined : registryWriters.forId(schemaId);
   const resolver = writerType !== undefined ? registryWriters.forType(writerType).resolver : registered?.resolver;
-  const read = (start: number) => readWhole(readRegistryValue, buf, start, resolver, 'registry record');
+  const read = (start: number) => readWhole(readRegistryValue, buf, start, buf.length, resolver, 'registry record');
   if (schemaId === null) return read(0);
   if (registered !== undefined) return read(CONFLUENT_HEADER_BYTES);
   try {

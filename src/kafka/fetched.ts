@@ -1,0 +1,161 @@
+// A batch of Kafka records as it crosses from the thread that fetches to the thread that runs the
+// pipelines: the keys and values packed into one transferable buffer, offsets and timestamps as
+// numbers. kafkajs hands each record over as an object of strings and Buffer views into its fetch
+// response; none of those may cross a thread cheaply, and the pipeline reads only the bytes.
+import type { Batch, IHeaders, KafkaMessage } from 'kafkajs';
+
+export interface FetchedBatch {
+  /** the assignment it was fetched under; batches of an older one are dropped. */
+  generation: number;
+  topic: string;
+  partition: number;
+  /** offset of the batch's first record: where a partition that starts here resumed. */
+  firstOffset: number;
+  /** the partition's end as of this fetch. */
+  highWatermark: number;
+  count: number;
+  bytes: Uint8Array;
+  /** per record, four entries into `bytes`: value start, value end, key start, key end; a start of -1 is null. */
+  spans: Int32Array;
+  offsets: Float64Array;
+  /** the broker's timestamps (epoch ms). */
+  timestamps: Float64Array;
+  /** the records that carry headers: index in the batch, then the headers (only a dead letter reads them). */
+  headers: [number, IHeaders][];
+}
+
+export const SPAN_INTS = 4;
+
+/**
+ * A decimal string (kafkajs gives offsets and timestamps as strings) without `Number()`, whose
+ * general parser was a tenth of the per-record cost; anything but plain digits goes to `Number()`.
+ */
+export function decimal(text: string): number {
+  const length = text.length;
+  if (length === 0 || length > 15) return Number(text);
+  let value = 0;
+  for (let i = 0; i < length; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return Number(text);
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+function hasHeaders(headers: IHeaders | undefined): headers is IHeaders {
+  if (headers === undefined) return false;
+  for (const _ in headers) return true;
+  return false;
+}
+
+/**
+ * Packs kafkajs' batch. Its keys and values are views into one fetch response, usually in record
+ * order: the span from the first to the last is copied in one go (the record framing between them
+ * comes along, a few bytes each). Views that are not into one buffer are copied one by one.
+ */
+export function packBatch(batch: Batch, generation: number): FetchedBatch {
+  const messages = batch.messages;
+  const count = messages.length;
+  const spans = new Int32Array(count * SPAN_INTS);
+  const offsets = new Float64Array(count);
+  const timestamps = new Float64Array(count);
+  const headers: [number, IHeaders][] = [];
+  let source: ArrayBufferLike | undefined;
+  let low = Infinity;
+  let high = 0;
+  let payload = 0;
+  let shared = true;
+  for (let i = 0; i < count; i++) {
+    const message = messages[i];
+    offsets[i] = decimal(message.offset);
+    timestamps[i] = decimal(message.timestamp);
+    if (hasHeaders(message.headers)) headers.push([i, message.headers]);
+    measure(message.value);
+    measure(message.key);
+  }
+  let bytes: Uint8Array;
+  if (source === undefined) {
+    bytes = new Uint8Array(0);
+  } else if (shared && high - low <= 2 * payload + 4096) {
+    bytes = new Uint8Array(source.slice(low, high));
+  } else {
+    bytes = new Uint8Array(payload);
+    low = -1;
+  }
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    const message = messages[i];
+    spanOf(message.value, i * SPAN_INTS);
+    spanOf(message.key, i * SPAN_INTS + 2);
+  }
+  return {
+    generation,
+    topic: batch.topic,
+    partition: batch.partition,
+    firstOffset: decimal(batch.firstOffset() ?? '0'),
+    highWatermark: decimal(batch.highWatermark),
+    count,
+    bytes,
+    spans,
+    offsets,
+    timestamps,
+    headers,
+  };
+
+  function measure(view: Buffer | null | undefined): void {
+    if (view === null || view === undefined) return;
+    payload += view.length;
+    if (source === undefined) source = view.buffer;
+    else if (view.buffer !== source) shared = false;
+    if (view.byteOffset < low) low = view.byteOffset;
+    if (view.byteOffset + view.length > high) high = view.byteOffset + view.length;
+  }
+
+  function spanOf(view: Buffer | null | undefined, slot: number): void {
+    if (view === null || view === undefined) {
+      spans[slot] = -1;
+      spans[slot + 1] = -1;
+    } else if (low >= 0) {
+      spans[slot] = view.byteOffset - low;
+      spans[slot + 1] = view.byteOffset - low + view.length;
+    } else {
+      bytes.set(view, at);
+      spans[slot] = at;
+      at += view.length;
+      spans[slot + 1] = at;
+    }
+  }
+}
+
+/** The record's bytes, a view into the batch (null when the record has none). */
+export function viewOf(batch: FetchedBatch, index: number, key: boolean): Buffer | null {
+  const slot = index * SPAN_INTS + (key ? 2 : 0);
+  const start = batch.spans[slot];
+  if (start < 0) return null;
+  return Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset + start, batch.spans[slot + 1] - start);
+}
+
+export function headersOf(batch: FetchedBatch, index: number): IHeaders {
+  for (const [at, headers] of batch.headers) if (at === index) return headers;
+  return {};
+}
+
+/** The shape kafkajs' producer takes back: Buffers, not the Uint8Arrays a thread hop turns them into. */
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+export function headersAsBuffers(headers: IHeaders): IHeaders {
+  const out: IHeaders = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    out[name] = Array.isArray(value)
+      ? value.map((v) => (typeof v === 'string' ? v : asBuffer(v)))
+      : typeof value === 'string'
+        ? value
+        : asBuffer(value);
+  }
+  return out;
+}
+
+export type { KafkaMessage };
