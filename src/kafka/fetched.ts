@@ -33,13 +33,21 @@ export const SPAN_INTS = 4;
 export function decimal(text: string): number {
   const length = text.length;
   if (length === 0 || length > 15) return Number(text);
-  let value = 0;
-  for (let i = 0; i < length; i++) {
+  // two runs of at most 9 digits each stay small integers (a timestamp has 13)
+  const split = length > 9 ? length - 9 : 0;
+  let high = 0;
+  for (let i = 0; i < split; i++) {
     const digit = text.charCodeAt(i) - 48;
     if (digit < 0 || digit > 9) return Number(text);
-    value = value * 10 + digit;
+    high = high * 10 + digit;
   }
-  return value;
+  let low = 0;
+  for (let i = split; i < length; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return Number(text);
+    low = low * 10 + digit;
+  }
+  return split === 0 ? low : high * 1e9 + low;
 }
 
 function hasHeaders(headers: IHeaders | undefined): headers is IHeaders {
@@ -52,6 +60,8 @@ function hasHeaders(headers: IHeaders | undefined): headers is IHeaders {
  * Packs kafkajs' batch. Its keys and values are views into one fetch response, usually in record
  * order: the span from the first to the last is copied in one go (the record framing between them
  * comes along, a few bytes each). Views that are not into one buffer are copied one by one.
+ * This runs on the fetch loop's thread for every record, so it is one pass of plain loads (no
+ * closures: variables they share live in a heap context), and consecutive offsets are not parsed.
  */
 export function packBatch(batch: Batch, generation: number): FetchedBatch {
   const messages = batch.messages;
@@ -60,6 +70,8 @@ export function packBatch(batch: Batch, generation: number): FetchedBatch {
   const offsets = new Float64Array(count);
   const timestamps = new Float64Array(count);
   const headers: [number, IHeaders][] = [];
+  const firstOffset = count > 0 ? decimal(messages[0].offset) : 0;
+  const consecutive = count > 0 && decimal(messages[count - 1].offset) === firstOffset + count - 1;
   let source: ArrayBufferLike | undefined;
   let low = Infinity;
   let high = 0;
@@ -67,32 +79,71 @@ export function packBatch(batch: Batch, generation: number): FetchedBatch {
   let shared = true;
   for (let i = 0; i < count; i++) {
     const message = messages[i];
-    offsets[i] = decimal(message.offset);
+    offsets[i] = consecutive ? firstOffset + i : decimal(message.offset);
     timestamps[i] = decimal(message.timestamp);
     if (hasHeaders(message.headers)) headers.push([i, message.headers]);
-    measure(message.value);
-    measure(message.key);
+    const value = message.value;
+    const slot = i * SPAN_INTS;
+    if (value === null || value === undefined) {
+      spans[slot] = -1;
+      spans[slot + 1] = -1;
+    } else {
+      const start = value.byteOffset;
+      const end = start + value.length;
+      spans[slot] = start;
+      spans[slot + 1] = end;
+      payload += end - start;
+      if (source === undefined) source = value.buffer;
+      else if (value.buffer !== source) shared = false;
+      if (start < low) low = start;
+      if (end > high) high = end;
+    }
+    const key = message.key;
+    if (key === null || key === undefined) {
+      spans[slot + 2] = -1;
+      spans[slot + 3] = -1;
+    } else {
+      const start = key.byteOffset;
+      const end = start + key.length;
+      spans[slot + 2] = start;
+      spans[slot + 3] = end;
+      payload += end - start;
+      if (source === undefined) source = key.buffer;
+      else if (key.buffer !== source) shared = false;
+      if (start < low) low = start;
+      if (end > high) high = end;
+    }
   }
   let bytes: Uint8Array;
   if (source === undefined) {
     bytes = new Uint8Array(0);
   } else if (shared && high - low <= 2 * payload + 4096) {
-    bytes = new Uint8Array(source.slice(low, high));
+    // not `source.slice()`: that zero-fills its new buffer before copying into it
+    bytes = Buffer.allocUnsafeSlow(high - low);
+    bytes.set(new Uint8Array(source, low, high - low));
+    for (let i = 0; i < spans.length; i++) if (spans[i] >= 0) spans[i] -= low;
   } else {
-    bytes = new Uint8Array(payload);
-    low = -1;
-  }
-  let at = 0;
-  for (let i = 0; i < count; i++) {
-    const message = messages[i];
-    spanOf(message.value, i * SPAN_INTS);
-    spanOf(message.key, i * SPAN_INTS + 2);
+    bytes = Buffer.allocUnsafeSlow(payload);
+    let at = 0;
+    for (let i = 0; i < count; i++) {
+      const message = messages[i];
+      for (const [view, slot] of [
+        [message.value, i * SPAN_INTS],
+        [message.key, i * SPAN_INTS + 2],
+      ] as const) {
+        if (view === null || view === undefined) continue;
+        bytes.set(view, at);
+        spans[slot] = at;
+        at += view.length;
+        spans[slot + 1] = at;
+      }
+    }
   }
   return {
     generation,
     topic: batch.topic,
     partition: batch.partition,
-    firstOffset: decimal(batch.firstOffset() ?? '0'),
+    firstOffset: count > 0 ? firstOffset : decimal(batch.firstOffset() ?? '0'),
     highWatermark: decimal(batch.highWatermark),
     count,
     bytes,
@@ -101,30 +152,6 @@ export function packBatch(batch: Batch, generation: number): FetchedBatch {
     timestamps,
     headers,
   };
-
-  function measure(view: Buffer | null | undefined): void {
-    if (view === null || view === undefined) return;
-    payload += view.length;
-    if (source === undefined) source = view.buffer;
-    else if (view.buffer !== source) shared = false;
-    if (view.byteOffset < low) low = view.byteOffset;
-    if (view.byteOffset + view.length > high) high = view.byteOffset + view.length;
-  }
-
-  function spanOf(view: Buffer | null | undefined, slot: number): void {
-    if (view === null || view === undefined) {
-      spans[slot] = -1;
-      spans[slot + 1] = -1;
-    } else if (low >= 0) {
-      spans[slot] = view.byteOffset - low;
-      spans[slot + 1] = view.byteOffset - low + view.length;
-    } else {
-      bytes.set(view, at);
-      spans[slot] = at;
-      at += view.length;
-      spans[slot + 1] = at;
-    }
-  }
 }
 
 /** The record's bytes, a view into the batch (null when the record has none). */

@@ -60,9 +60,16 @@ export class PipelineThread {
   /** Starts the thread; resolves once the registry is loaded (its summary is logged). */
   static async start(options: PipelineThreadOptions, log: (line: string) => void, onFailure: (error: Error) => void): Promise<PipelineThread> {
     const url = new URL(import.meta.url);
-    // from the sources (tests, tsx) the thread needs the same TypeScript loader as this one
-    const execArgv = url.pathname.endsWith('.ts') && !process.execArgv.some((arg) => arg.includes('tsx')) ? [...process.execArgv, '--import', 'tsx'] : process.execArgv;
-    const worker = new Worker(url, { workerData: { role: ROLE, options }, execArgv });
+    const workerData = { role: ROLE, options };
+    // the CLI runs a bundle, which the thread loads as it is; run from the sources (the bench, tsx),
+    // the thread registers tsx itself first (a worker does not inherit the `--import tsx` hooks)
+    const worker = url.pathname.endsWith('.ts')
+      ? new Worker(
+          `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))})` +
+            `.then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); })`,
+          { eval: true, workerData },
+        )
+      : new Worker(url, { workerData });
     const thread = new PipelineThread(worker, onFailure);
     let ready!: () => void;
     let failed!: (error: Error) => void;
