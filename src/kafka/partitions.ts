@@ -43,14 +43,16 @@ class KafkaPosition implements SourcePosition {
   ) {}
 }
 
-/** The position and raw form are only needed for a dead letter, so they are built only when asked for. */
+/**
+ * The position and raw form are only needed for a dead letter, so they are built only when asked
+ * for. One record is refilled for every message: the pipeline reads it while it handles the
+ * message and keeps only the event and the offset.
+ */
 class KafkaRecord implements SourceRecord {
-  constructor(
-    readonly event: InputEvent,
-    private readonly batch: FetchedBatch,
-    private readonly index: number,
-    readonly offset: number,
-  ) {}
+  event: InputEvent | undefined = undefined;
+  batch!: FetchedBatch;
+  index = 0;
+  offset = 0;
   get position(): KafkaPosition {
     return new KafkaPosition(this.batch.topic, this.batch.partition, this.offset, this.batch, this.index);
   }
@@ -215,7 +217,8 @@ export class Partitions {
   private readonly idleCloseMs: number;
   private generation = 0;
   private episodesWritten = 0;
-  private readonly one: SourceRecord[] = [];
+  private readonly record = new KafkaRecord();
+  private readonly one: SourceRecord[] = [this.record];
 
   constructor(private readonly options: PartitionsOptions) {
     this.config = options.config;
@@ -247,6 +250,9 @@ export class Partitions {
     // the decoder reads Buffers: one view of the whole batch
     const bytes = Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength);
     for (let i = 0; i < batch.count; i++) this.processRecord(run, batch, bytes, i, now);
+    // the record must not keep the batch's bytes alive until the next one
+    this.record.event = undefined;
+    this.record.batch = EMPTY_BATCH;
     if (batch.count > 0) {
       run.ended = false;
       run.dirty = true;
@@ -321,7 +327,11 @@ export class Partitions {
     device.lastWall = now;
     if (typeof event.ts === 'number' && event.ts > device.maxTs) device.maxTs = event.ts;
     const one = this.one;
-    one[0] = new KafkaRecord(event, batch, index, offset);
+    const record = this.record;
+    record.event = event;
+    record.batch = batch;
+    record.index = index;
+    record.offset = offset;
     if (alreadyWritten) {
       // in episodes an earlier writer wrote: read only to rebuild the privacy gate's view of the device
       run.counters.replay_skipped++;
@@ -464,3 +474,17 @@ export class Partitions {
     return summary;
   }
 }
+
+const EMPTY_BATCH: FetchedBatch = {
+  generation: -1,
+  topic: '',
+  partition: -1,
+  firstOffset: 0,
+  highWatermark: 0,
+  count: 0,
+  bytes: new Uint8Array(0),
+  spans: new Int32Array(0),
+  offsets: new Float64Array(0),
+  timestamps: new Float64Array(0),
+  headers: [],
+};
