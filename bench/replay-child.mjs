@@ -17,16 +17,17 @@ if (task.baseline) {
   process.exit(0);
 }
 
-let batches = 0;
+let sampledAt = 0;
 let openDevicesPeak = 0;
 // where the memory is while reading: the JS heap (open state as objects) and array buffers
 // (packed actions, batches); the wasm memory the encoder grew to is read at the end
 let heapUsedPeak = 0;
 let arrayBuffersPeak = 0;
-// counting open devices walks all of them: every 8th batch (~32k records) is enough
+// counting open devices walks all of them, and memoryUsage the heap's spaces: every ~32k records
 const onProgress = task.sampleOpenDevices
-  ? (_records, pipeline) => {
-      if (batches++ % 8 !== 0) return;
+  ? (records, pipeline) => {
+      if (records - sampledAt < 32_768 && sampledAt > 0) return;
+      sampledAt = records;
       openDevicesPeak = Math.max(openDevicesPeak, pipeline.openDevices);
       const memory = process.memoryUsage();
       heapUsedPeak = Math.max(heapUsedPeak, memory.heapUsed);
