@@ -3,7 +3,7 @@
 // cannot be used go to the dead-letter topic without stopping anything.
 import test from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -277,6 +277,23 @@ test.serial('garbage, events that break the contract and events from the future 
     t.is(letter.headers!['episodic.source.topic']!.toString(), names.events);
     t.regex(letter.headers!['episodic.source.partition']!.toString(), /^[0-2]$/);
   }
+});
+
+test.serial('a failure on the pipeline thread stops the run with its error; once the cause is gone, a restart writes every episode once', async (t) => {
+  const { names, config } = setup('thread-failure');
+  await produce(config, files.all, true);
+  // a dataset dir whose split directories cannot be made: the pipeline thread fails on its first batch
+  mkdirSync(join(names.out, 'manifests'), { recursive: true });
+  mkdirSync(join(names.out, 'data'));
+  const blockers = ['train', 'validation', 'test'].map((split) => join(names.out, 'data', split));
+  for (const blocker of blockers) writeFileSync(blocker, 'not a directory');
+  const failed = run(config);
+  const code = await failed.exit;
+  t.not(code, 0);
+  t.regex(failed.stderr(), /ENOTDIR|EEXIST|not a directory/);
+  for (const blocker of blockers) rmSync(blocker);
+  await succeeds(run(config));
+  t.deepEqual(sortedIds(datasetRows(names.out)), sortedIds(expected));
 });
 
 async function readTopic(kafka: Kafka, topic: string, count: number): Promise<KafkaMessage[]> {
