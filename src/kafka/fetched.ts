@@ -82,34 +82,22 @@ export function packBatch(batch: Batch, generation: number): FetchedBatch {
     offsets[i] = consecutive ? firstOffset + i : decimal(message.offset);
     timestamps[i] = decimal(message.timestamp);
     if (hasHeaders(message.headers)) headers.push([i, message.headers]);
-    const value = message.value;
-    const slot = i * SPAN_INTS;
-    if (value === null || value === undefined) {
-      spans[slot] = -1;
-      spans[slot + 1] = -1;
-    } else {
-      const start = value.byteOffset;
-      const end = start + value.length;
+    // the value's span, then the key's: a loop, not a helper, so the running bounds stay locals
+    for (let part = 0; part < 2; part++) {
+      const view = part === 0 ? message.value : message.key;
+      const slot = i * SPAN_INTS + 2 * part;
+      if (view === null || view === undefined) {
+        spans[slot] = -1;
+        spans[slot + 1] = -1;
+        continue;
+      }
+      const start = view.byteOffset;
+      const end = start + view.length;
       spans[slot] = start;
       spans[slot + 1] = end;
       payload += end - start;
-      if (source === undefined) source = value.buffer;
-      else if (value.buffer !== source) shared = false;
-      if (start < low) low = start;
-      if (end > high) high = end;
-    }
-    const key = message.key;
-    if (key === null || key === undefined) {
-      spans[slot + 2] = -1;
-      spans[slot + 3] = -1;
-    } else {
-      const start = key.byteOffset;
-      const end = start + key.length;
-      spans[slot + 2] = start;
-      spans[slot + 3] = end;
-      payload += end - start;
-      if (source === undefined) source = key.buffer;
-      else if (key.buffer !== source) shared = false;
+      if (source === undefined) source = view.buffer;
+      else if (view.buffer !== source) shared = false;
       if (start < low) low = start;
       if (end > high) high = end;
     }
@@ -127,11 +115,10 @@ export function packBatch(batch: Batch, generation: number): FetchedBatch {
     let at = 0;
     for (let i = 0; i < count; i++) {
       const message = messages[i];
-      for (const [view, slot] of [
-        [message.value, i * SPAN_INTS],
-        [message.key, i * SPAN_INTS + 2],
-      ] as const) {
+      for (let part = 0; part < 2; part++) {
+        const view = part === 0 ? message.value : message.key;
         if (view === null || view === undefined) continue;
+        const slot = i * SPAN_INTS + 2 * part;
         bytes.set(view, at);
         spans[slot] = at;
         at += view.length;
