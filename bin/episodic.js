@@ -4,6 +4,11 @@
 import { loadEpisodic } from './bundle.js';
 
 const { main, tuneHeapForStreaming } = await loadEpisodic();
-tuneHeapForStreaming();
+try {
+  tuneHeapForStreaming();
+} catch (error) {
+  process.stderr.write(`episodic: ${error.message}\n`);
+  process.exit(2);
+}
 const code = await main(process.argv.slice(2));
 process.exit(code);

@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
+import { DEFAULT_HEAP_GROWING_PERCENT, heapGrowingPercent } from '../src/runtime.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const KEY = 'cli-test-key-0123456789abcdef0123456789';
@@ -49,6 +50,19 @@ test('replay refuses to start without the pseudonym key and says how to set it',
   const r = episodic(['replay', '--input', join(FIXTURE, 'events.jsonl'), '--out', join(tmp(), 'ds')], { EPISODIC_PSEUDONYM_KEY: '' });
   t.not(r.status, 0);
   t.regex(r.stderr, /EPISODIC_PSEUDONYM_KEY/);
+});
+
+test('the heap growth step comes from EPISODIC_HEAP_GROWING_PERCENT, node\'s own flag wins, and a bad value is refused by name', (t) => {
+  t.is(heapGrowingPercent([], {}), DEFAULT_HEAP_GROWING_PERCENT);
+  t.is(heapGrowingPercent([], { EPISODIC_HEAP_GROWING_PERCENT: '100' }), 100);
+  t.is(heapGrowingPercent(['--heap-growing-percent=50'], { EPISODIC_HEAP_GROWING_PERCENT: '100' }), undefined);
+  for (const bad of ['abc', '0', '1.5', '2000', '-20']) {
+    t.throws(() => heapGrowingPercent([], { EPISODIC_HEAP_GROWING_PERCENT: bad }), { message: /EPISODIC_HEAP_GROWING_PERCENT/ }, bad);
+  }
+  const r = episodic(['validate', join(ROOT, 'pipelines', 'default.yaml')], { EPISODIC_HEAP_GROWING_PERCENT: 'lots' });
+  t.is(r.status, 2);
+  t.regex(r.stderr, /EPISODIC_HEAP_GROWING_PERCENT must be a whole number/);
+  t.is(episodic(['validate', join(ROOT, 'pipelines', 'default.yaml')], { EPISODIC_HEAP_GROWING_PERCENT: '100' }).status, 0);
 });
 
 test('pyarrow and DuckDB in Python read the dataset as written, splits by person', (t) => {
