@@ -35,8 +35,12 @@ export interface RunSummary {
 }
 
 export const DEFAULT_COMMIT_INTERVAL_MS = 5_000;
-/** batches handed to the pipeline thread and not yet processed, before the fetch loop waits: enough to keep it busy, few enough to bound memory. */
-const BATCHES_AHEAD = 2;
+/**
+ * Batches handed to the pipeline thread and not yet processed before the fetch loop waits (each at
+ * most a partition's fetch size, 1 MiB). A fetch brings a batch per partition, of uneven sizes: 4
+ * read 15-20% faster than 2 (and 8 or 16 no faster than 4) in interleaved runs, at the same peak RSS.
+ */
+const BATCHES_AHEAD = 4;
 
 export class KafkaRun {
   private readonly kafka: Kafka;
@@ -177,7 +181,7 @@ export class KafkaRun {
         resolveOffset(batch.messages[batch.messages.length - 1].offset);
         this.lastMessageWall = now;
       }
-      // the next fetch overlaps the thread's work on this batch and the one before
+      // the next fetch overlaps the thread's work on the batches before
       while (this.ahead.length > BATCHES_AHEAD) await this.ahead.shift()!.catch(() => {});
       await heartbeat();
     } finally {
