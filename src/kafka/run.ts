@@ -1,3 +1,14 @@
+// `episodic run`: the imperative shell around the pipelines for a live Kafka topic. The fetch loop,
+// the dead-letter producer, the manifest and the commits live here; the partitions' pipelines run
+// on a thread of their own (`pipeline-thread.ts`, `partitions.ts`), so fetching and processing use
+// two cores.
+//
+// Exactly-once output, whatever happens to the process (how a partition resumes: partitions.ts):
+// - Flush: shards are written (fsync + rename), the dead letters are acknowledged by the broker,
+//   the writer's manifest part is written with the per-device resume points, manifest.json is
+//   rebuilt from all parts, and only then is the offset committed.
+// - The offsets handed to kafkajs (`resolveOffset`) only move its fetch position; what is committed
+//   is the part's offset, which waits for the pipelines.
 import type { Admin, Consumer, EachBatchPayload, Kafka, Message, Producer } from 'kafkajs';
 import { configHash, type PipelineConfig } from '../config.ts';
 import { ensureDir } from '../shards/atomic.ts';
@@ -172,17 +183,18 @@ export class KafkaRun {
       }
       const now = Date.now();
       // one check per batch: kafkajs' isStale builds a key string per call
-      if (this.stopping || generation !== this.generation || !isRunning() || isStale()) return;
-      const processed = this.pipelines!.ingest(packBatch(batch, generation), now);
-      // a failure there reaches shutdown through the thread's own report
-      processed.catch(() => {});
-      this.ahead.push(processed);
-      if (batch.messages.length > 0) {
-        resolveOffset(batch.messages[batch.messages.length - 1].offset);
-        this.lastMessageWall = now;
+      if (!this.stopping && generation === this.generation && isRunning() && !isStale()) {
+        const processed = this.pipelines!.ingest(packBatch(batch, generation), now);
+        // a failure there reaches shutdown through the thread's own report
+        processed.catch(() => {});
+        this.ahead.push(processed);
+        if (batch.messages.length > 0) {
+          resolveOffset(batch.messages[batch.messages.length - 1].offset);
+          this.lastMessageWall = now;
+        }
+        // the next fetch overlaps the thread's work on the batches before
+        while (this.ahead.length > BATCHES_AHEAD) await this.ahead.shift()!.catch(() => {});
       }
-      // the next fetch overlaps the thread's work on the batches before
-      while (this.ahead.length > BATCHES_AHEAD) await this.ahead.shift()!.catch(() => {});
       await heartbeat();
     } finally {
       this.inFlight--;
