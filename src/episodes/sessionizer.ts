@@ -32,6 +32,18 @@ const MAX_PAUSE_MS = 30 * 60_000;
 /** How long the gate's view of a quiet device is kept restorable; bounds how far a commit lags. */
 const GATE_STATE_HORIZON_MS = 60 * 60_000;
 
+/**
+ * "No such record" in a source-offset field. Not Infinity: one non-integer stored in a field makes
+ * V8 box that field in every object of the class (16 B per device and field), and offsets are
+ * small integers in a replay. Real offsets are never negative.
+ */
+const NO_RECORD = -1;
+
+/** The smaller of `min` and a record's offset, ignoring NO_RECORD. */
+function earlierRecord(min: number, offset: number): number {
+  return offset !== NO_RECORD && offset < min ? offset : min;
+}
+
 function before(a: InputEvent, b: InputEvent): boolean {
   return a.ts < b.ts || (a.ts === b.ts && a.seq < b.seq);
 }
@@ -64,8 +76,8 @@ interface OpenEpisode<Body> {
   firstOffset: number;
   /**
    * smallest offset of the records the gate's state came from when the episode opened (focus,
-   * geo, running pause). A consumer resuming at `firstOffset` rebuilds the episode, so it needs
-   * the window its first events were judged in, not only the device's latest focus.
+   * geo, running pause), or NO_RECORD. A consumer resuming at `firstOffset` rebuilds the episode,
+   * so it needs the window its first events were judged in, not only the device's latest focus.
    */
   stateOffsetAtOpen: number;
   continues: string | null;
@@ -111,9 +123,9 @@ class DeviceStream<GateState, Body> {
    * window, EU-linked or sensitive), the latest geo, and a pause still running. A consumer that
    * resumes must read from there, or the gate would judge the next events without them.
    */
-  focusOffset = Infinity;
-  geoOffset = Infinity;
-  pauseOffset = Infinity;
+  focusOffset = NO_RECORD;
+  geoOffset = NO_RECORD;
+  pauseOffset = NO_RECORD;
   pauseUntil = -Infinity;
   lastFrame: InputEvent | null = null;
   lastClosedId: string | null = null;
@@ -253,9 +265,9 @@ export class Sessionizer<GateState, Body> {
       this.finalize(device, Infinity, out);
       if (device.open) this.close(device, 'end_of_stream', out);
       // the input is over: nothing asks a consumer to keep records for the gate's sake any more
-      device.focusOffset = Infinity;
-      device.geoOffset = Infinity;
-      device.pauseOffset = Infinity;
+      device.focusOffset = NO_RECORD;
+      device.geoOffset = NO_RECORD;
+      device.pauseOffset = NO_RECORD;
     }
   }
 
@@ -316,10 +328,10 @@ export class Sessionizer<GateState, Body> {
       const paused = device.pauseUntil > this.streamTime;
       const recent = this.streamTime - device.lastArrival <= GATE_STATE_HORIZON_MS;
       if (paused || recent || device.open !== null || device.hasPending) {
-        if (device.focusOffset < min) min = device.focusOffset;
-        if (device.geoOffset < min) min = device.geoOffset;
-        if (paused && device.pauseOffset < min) min = device.pauseOffset;
-        if (device.open !== null && device.open.stateOffsetAtOpen < min) min = device.open.stateOffsetAtOpen;
+        min = earlierRecord(min, device.focusOffset);
+        min = earlierRecord(min, device.geoOffset);
+        if (paused) min = earlierRecord(min, device.pauseOffset);
+        if (device.open !== null) min = earlierRecord(min, device.open.stateOffsetAtOpen);
       }
     }
     return min;
@@ -364,19 +376,19 @@ export class Sessionizer<GateState, Body> {
 
   private trackGateState(device: DeviceStream<GateState, Body>, event: InputEvent, offset: number): void {
     const type = event.type;
-    if (type === 'focus') device.focusOffset = offset;
-    if (event.geo !== undefined) device.geoOffset = offset;
+    if (type === 'focus') device.focusOffset = smallInt(offset);
+    if (event.geo !== undefined) device.geoOffset = smallInt(offset);
     if (type === 'pause') {
       // the contract caps a pause at 30 minutes; the gate may cap it shorter
       const requested = event.duration_ms;
       const length = typeof requested === 'number' && requested > 0 ? Math.min(requested, MAX_PAUSE_MS) : MAX_PAUSE_MS;
       if (event.ts + length > device.pauseUntil) {
         device.pauseUntil = event.ts + length;
-        device.pauseOffset = offset;
+        device.pauseOffset = smallInt(offset);
       }
     } else if (type === 'resume') {
       device.pauseUntil = -Infinity;
-      device.pauseOffset = Infinity;
+      device.pauseOffset = NO_RECORD;
     }
   }
 
@@ -473,8 +485,9 @@ export class Sessionizer<GateState, Body> {
     if (device.lastFrame !== null && first.ts - device.lastFrame.ts <= this.settings.inactivity_gap_ms) {
       builder.add(device.lastFrame);
     }
-    let stateOffsetAtOpen = device.focusOffset < device.geoOffset ? device.focusOffset : device.geoOffset;
-    if (device.pauseUntil > first.ts && device.pauseOffset < stateOffsetAtOpen) stateOffsetAtOpen = device.pauseOffset;
+    let stateOffsetAtOpen = earlierRecord(earlierRecord(Infinity, device.focusOffset), device.geoOffset);
+    if (device.pauseUntil > first.ts) stateOffsetAtOpen = earlierRecord(stateOffsetAtOpen, device.pauseOffset);
+    if (stateOffsetAtOpen === Infinity) stateOffsetAtOpen = NO_RECORD;
     const open: OpenEpisode<Body> = {
       firstSeq: smallInt(first.seq),
       firstOffset: smallInt(offset),
