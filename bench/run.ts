@@ -193,6 +193,9 @@ class CatchUp {
   private readonly ends: Map<number, number>;
   firstBatchAt = 0;
   caughtUpAt = 0;
+  /** CPU seconds of the whole process (every thread: JavaScript, V8's collector, libuv) at those two points. */
+  cpuAtFirstBatch = 0;
+  cpuAtCaughtUp = 0;
   /** per partition, the wall clock (ms since the epoch, comparable across processes) when this process last read it to its end. */
   readonly partitionDoneWall: Record<string, number> = {};
   constructor(ends: Record<string, number>) {
@@ -200,7 +203,10 @@ class CatchUp {
     this.ends = new Map(this.remaining);
   }
   batchStarted(): void {
-    if (this.firstBatchAt === 0) this.firstBatchAt = performance.now();
+    if (this.firstBatchAt === 0) {
+      this.firstBatchAt = performance.now();
+      this.cpuAtFirstBatch = cpuSeconds();
+    }
   }
   /** after a batch was handled in full; true when it was the one that completed the topic. */
   batchDone(partition: number, lastOffset: string): boolean {
@@ -211,11 +217,18 @@ class CatchUp {
     this.remaining.delete(partition);
     if (this.remaining.size > 0) return false;
     this.caughtUpAt = performance.now();
+    this.cpuAtCaughtUp = cpuSeconds();
     return true;
   }
 }
 
 const KAFKA_DEADLINE_MS = 20 * 60_000;
+
+/** CPU time of this process so far, all its threads (getrusage). */
+function cpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
 
 /** performance.now() on the wall clock: comparable between the bench's child processes. */
 const wallNow = () => performance.timeOrigin + performance.now();
@@ -252,11 +265,15 @@ async function consumeOnly(target: KafkaTarget) {
   await consumer.disconnect();
   if (progress.caughtUpAt === 0) throw new Error(`consume-only: not caught up within ${KAFKA_DEADLINE_MS / 1000} s (${messages} messages read)`);
   const streamSeconds = (progress.caughtUpAt - progress.firstBatchAt) / 1000;
+  const cpu = progress.cpuAtCaughtUp - progress.cpuAtFirstBatch;
   return {
     events: messages,
     startup_s: (progress.firstBatchAt - started) / 1000,
     stream_s: streamSeconds,
     events_per_s: messages / streamSeconds,
+    /** CPU seconds of the consumer process (all threads) while streaming; the broker's are not in it. */
+    cpu_s: cpu,
+    cores_busy: cpu / streamSeconds,
     peak_rss_mib: peakRssMiB(),
   };
 }
@@ -274,7 +291,7 @@ function clockKafkaRun(ends: Record<string, number>) {
   for (const name of ['onBatch', 'checkIdle', 'flush']) {
     if (typeof proto[name] !== 'function') throw new Error(`bench: KafkaRun.${name} no longer exists; update clockKafkaRun in bench/run.ts`);
   }
-  const clock = { progress: new CatchUp(ends), endPhaseStart: 0, endPhaseEnd: 0, flushes: 0, flushSeconds: 0 };
+  const clock = { progress: new CatchUp(ends), endPhaseStart: 0, endPhaseEnd: 0, endPhaseCpu: 0, flushes: 0, flushSeconds: 0 };
   let flushedInCheck = false;
   const { onBatch, checkIdle, flush } = proto;
   proto.onBatch = async function (this: unknown, payload) {
@@ -289,11 +306,13 @@ function clockKafkaRun(ends: Record<string, number>) {
   };
   proto.checkIdle = async function (this: unknown) {
     const start = performance.now();
+    const cpuAtStart = cpuSeconds();
     flushedInCheck = false;
     await checkIdle.call(this);
     if (flushedInCheck) {
       clock.endPhaseStart = start;
       clock.endPhaseEnd = performance.now();
+      clock.endPhaseCpu = cpuSeconds() - cpuAtStart;
     }
   };
   proto.flush = async function (this: unknown) {
@@ -366,6 +385,7 @@ async function runEpisodicOnKafka(target: KafkaTarget, out: string, idleMs: numb
   const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { shards?: { bytes: number }[] };
   const streamSeconds = (progress.caughtUpAt - progress.firstBatchAt) / 1000;
   const endPhaseSeconds = (clock.endPhaseEnd - clock.endPhaseStart) / 1000;
+  const cpu = progress.cpuAtCaughtUp - progress.cpuAtFirstBatch + clock.endPhaseCpu;
   return {
     events: summary.records_in,
     summary,
@@ -381,6 +401,9 @@ async function runEpisodicOnKafka(target: KafkaTarget, out: string, idleMs: numb
     flush_s: clock.flushSeconds,
     events_per_s: summary.records_in / (streamSeconds + endPhaseSeconds),
     streaming_events_per_s: summary.records_in / streamSeconds,
+    /** CPU seconds of the process (both its threads and V8's collector) over the timed phases; the broker's are not in it. */
+    cpu_s: cpu,
+    cores_busy: cpu / (streamSeconds + endPhaseSeconds),
     parquet_mib: mib((manifest.shards ?? []).reduce((n, s) => n + s.bytes, 0)),
     peak_rss_mib: peakRssMiB(),
   };
@@ -982,6 +1005,11 @@ function table(results: Results): string {
     rows.push(['  reading | end of input (s)', `${e.stream_s.toFixed(1)} | ${e.end_of_input_s.toFixed(1)}  (not timed: startup ${e.startup_s.toFixed(1)}, idle wait ${e.idle_wait_s.toFixed(1)})`]);
     if (e.stopped_by_bench) rows.push(['  did not stop by itself', e.stopped_by_bench]);
     rows.push(['kafka consume-only ceiling', rate(r.kafka.consume_only.events_per_s)]);
+    const ceiling = r.kafka.consume_only;
+    rows.push([
+      '  CPU s per 1M events, cores busy: ceiling | episodic',
+      `${((ceiling.cpu_s / ceiling.events) * 1e6).toFixed(1)}, ${ceiling.cores_busy.toFixed(2)} | ${((e.cpu_s / e.events) * 1e6).toFixed(1)}, ${e.cores_busy.toFixed(2)}  (the broker not counted)`,
+    ]);
     const so = r.kafka.scaled_out;
     if (so) rows.push([`kafka end to end, ${so.instances} instances in one group`, `${rate(so.events_per_s)}  (reading ${so.stream_s.toFixed(1)} s + end of input ${so.end_of_input_s.toFixed(1)} s)`]);
   } else if (r.kafka) rows.push(['kafka end to end', `not measured (${r.kafka.reason})`]);
