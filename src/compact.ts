@@ -11,6 +11,17 @@ export function smallInt(value: number): number {
   return value === (value | 0) ? value | 0 : value;
 }
 
+const EMPTY: readonly never[] = Object.freeze([]);
+
+/**
+ * The one empty list every hand-sized list (and every event without participants or tags) starts
+ * from, instead of an empty array each: `withRoom` never writes to it, and it is frozen, so a
+ * stage that tried to add to it would throw instead of changing everyone's.
+ */
+export function none<T>(): T[] {
+  return EMPTY as unknown as T[];
+}
+
 /** what a list sized by hand starts at. */
 const INITIAL_SLOTS = 2;
 

@@ -13,7 +13,7 @@
 // round them; a value outside int32 is refused here, as the columns would refuse it.
 import { ACTION_KINDS, blankAction, datasetInt32, type Action, type ActionKind, type PathPoint } from '../contract/episode.ts';
 import type { Redaction } from '../contract/events.ts';
-import { withRoom } from '../compact.ts';
+import { none, withRoom } from '../compact.ts';
 
 // A record, in words: flags, number of path points, t_ms, duration_ms, context, then each present
 // nullable field in NULLABLE order (int32 or float32 as the dataset has it), the number of key
@@ -36,9 +36,6 @@ const FIXED_WORDS = 5;
 
 const REDACTIONS: readonly (Redaction | null)[] = [null, 'eu_context', 'secure_input'];
 const KIND_INDEX: ReadonlyMap<ActionKind, number> = new Map(ACTION_KINDS.map((kind, i) => [kind, i]));
-
-/** the empty list a log's strings start from (`withRoom` never writes to it). */
-const NO_STRINGS: string[] = [];
 
 // 64 words to start: one or two actions. 50k open devices each hold one of these.
 const INITIAL_WORDS = 64;
@@ -73,7 +70,7 @@ export class ActionLog {
   private ints: Int32Array<ArrayBuffer> | null = null;
   private used = 0;
   /** text, key and frame_uri of the records, in slots 0 to `stringCount` (a list sized by hand). */
-  private strings: string[] = NO_STRINGS;
+  private strings: string[] = none();
   private stringCount = 0;
   length = 0;
   /** where the latest record starts (-1 when there is none): whether a record is still the latest. */
@@ -189,7 +186,7 @@ export class ActionLog {
       out.push(action);
     }
     this.ints = null;
-    this.strings = NO_STRINGS;
+    this.strings = none();
     this.stringCount = 0;
     this.used = 0;
     this.length = 0;

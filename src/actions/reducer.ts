@@ -34,7 +34,7 @@ import type { InputEvent, MouseButton, Redaction } from '../contract/events.ts';
 import { blankAction, type Action, type ActionKind, type EpisodeBuilder, type EpisodeContext, type ReducedEpisode } from '../contract/episode.ts';
 import { ActionLog } from './log.ts';
 import { PathBuffer } from './path.ts';
-import { slots, smallInt, withRoom } from '../compact.ts';
+import { none, slots, smallInt, withRoom } from '../compact.ts';
 import {
   COMMAND_MODIFIERS,
   SHIFT,
@@ -59,10 +59,6 @@ function redactionOf(event: InputEvent): Redaction | null {
   return event.secure === true ? 'secure_input' : null;
 }
 
-/** empty lists to start from; never written to (`withRoom` replaces them before the first write). */
-const NO_ACTIONS: Action[] = [];
-const NO_KEY_TIMES: number[] = [];
-
 function coordinate(value: number | undefined): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
@@ -86,7 +82,7 @@ export class EpisodeReducer implements EpisodeBuilder<ReducedEpisode> {
    * Actions emitted while a mouse button is held, in slots 0 to `heldCount`: the press's own action
    * goes before them, and is only known at the release.
    */
-  private held: Action[] = NO_ACTIONS;
+  private held: Action[] = none();
   private heldCount = 0;
   private contexts: EpisodeContext[] = slots();
   private contextCount = 0;
@@ -307,7 +303,7 @@ export class EpisodeReducer implements EpisodeBuilder<ReducedEpisode> {
     if (this.heldCount === 0) return;
     const held = this.held;
     for (let i = 0; i < this.heldCount; i++) this.log.append(held[i]);
-    this.held = NO_ACTIONS;
+    this.held = none();
     this.heldCount = 0;
   }
 
@@ -434,7 +430,7 @@ export class EpisodeReducer implements EpisodeBuilder<ReducedEpisode> {
       this.typingContext = this.currentContext();
       this.typingRedaction = redaction;
       this.typingText = redaction === null ? '' : null;
-      this.typingKeyTimes = redaction === null ? NO_KEY_TIMES : null;
+      this.typingKeyTimes = redaction === null ? none() : null;
       this.typingKeyCount = 0;
     }
     if (redaction === null) {

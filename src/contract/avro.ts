@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import avro from 'avsc';
 import { latin1Slice, utf8Slice } from '../bytes.ts';
 import { projectFile } from '../project-files.ts';
+import { none } from '../compact.ts';
 import { EVENT_TYPES, MODIFIERS, MOUSE_BUTTONS, newInputEvent } from './events.ts';
 import type { InputEvent, Modifier, RegistryRecord, Screen, WindowContext } from './events.ts';
 
@@ -376,16 +377,10 @@ function blockCount(b: Buffer): number {
   return n;
 }
 
-/**
- * The empty list every event without participants or tags shares: a focus event is kept for as
- * long as its window is (one per open device), and two empty arrays of its own were 64 bytes of
- * it. Frozen, so a stage that tried to add to it would throw instead of changing other events.
- */
-const NO_STRINGS = Object.freeze([]) as unknown as string[];
-
 function readStringArray(b: Buffer): string[] {
   let n = blockCount(b);
-  if (n === 0) return NO_STRINGS;
+  // shared: a focus event is kept as long as its window is, and two empty arrays were 64 B of it
+  if (n === 0) return none();
   const out: string[] = [];
   for (; n !== 0; n = blockCount(b)) for (let i = 0; i < n; i++) out.push(readRepeatedString(b));
   return out;

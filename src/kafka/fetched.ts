@@ -2,7 +2,7 @@
 // pipelines: the keys and values packed into one transferable buffer, offsets and timestamps as
 // numbers. kafkajs hands each record over as an object of strings and Buffer views into its fetch
 // response; none of those may cross a thread cheaply, and the pipeline reads only the bytes.
-import type { Batch, IHeaders, KafkaMessage } from 'kafkajs';
+import type { Batch, IHeaders } from 'kafkajs';
 
 export interface FetchedBatch {
   /** the assignment it was fetched under; batches of an older one are dropped. */
@@ -172,5 +172,3 @@ export function headersAsBuffers(headers: IHeaders): IHeaders {
   }
   return out;
 }
-
-export type { KafkaMessage };

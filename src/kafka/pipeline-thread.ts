@@ -261,7 +261,7 @@ async function serve(port: MessagePort, options: PipelineThreadOptions): Promise
         done(request.id, partitions.summary());
         return;
       case 'stop':
-        partitions.discard();
+        // the run discarded what no flush took before it stops the thread
         await follower?.stop().catch(() => {});
         done(request.id);
         return;
