@@ -90,7 +90,8 @@ const QUICK: Plan = {
 type ChildTask =
   | { kind: 'replay'; input: string; registry: string; out: string; sampleOpenDevices?: boolean; env?: Record<string, string> }
   | { kind: 'decode'; input: string }
-  | { kind: 'pipeline'; input: string; registry: string }
+  /** graceMs: `session.grace_ms` instead of the default config's (0: every event is placed as it arrives). */
+  | { kind: 'pipeline'; input: string; registry: string; graceMs?: number }
   | { kind: 'sink'; input: string; registry: string; dir: string; targetActions: number }
   | { kind: 'baseline' }
   | { kind: 'kafka-consume'; kafka: KafkaTarget }
@@ -145,6 +146,7 @@ async function runChild(task: ChildTask): Promise<unknown> {
     case 'pipeline': {
       // replay without the shard writer: decode, privacy, sessionization, actions, pseudonyms
       const registry = await loadRegistry(task.registry);
+      if (task.graceMs !== undefined) config.session.grace_ms = task.graceMs;
       let episodes = 0;
       let actions = 0;
       const pipeline = new Pipeline(config, BENCH_KEY, registry, {
@@ -648,6 +650,8 @@ async function measureReplay(plan: Plan, work: string, results: Results): Promis
   // the three stages are subtracted from each other, so they run interleaved, round after round
   const decodes: Timed[] = [];
   const pipelines: (Timed & { episodes: number; actions: number })[] = [];
+  // the same without a grace period: what holding events back to order them costs (session 7 found a quarter of the pipeline's CPU)
+  const ungraced: (Timed & { episodes: number; actions: number })[] = [];
   const fulls: (Timed & { counters: Record<string, number>; parquet_mib: number })[] = [];
   for (let round = 1; round <= plan.rounds; round++) {
     const of = plan.rounds > 1 ? ` (round ${round} of ${plan.rounds})` : '';
@@ -655,25 +659,31 @@ async function measureReplay(plan: Plan, work: string, results: Results): Promis
     log(`  decode only: ${rate(decodes.at(-1)!.events_per_s)}${of}`);
     pipelines.push(await inChild<Timed & { episodes: number; actions: number }>({ kind: 'pipeline', input: s.events, registry: s.registry }));
     log(`  pipeline without writer: ${rate(pipelines.at(-1)!.events_per_s)}${of}`);
+    ungraced.push(await inChild<Timed & { episodes: number; actions: number }>({ kind: 'pipeline', input: s.events, registry: s.registry, graceMs: 0 }));
+    log(`  pipeline without writer, grace_ms 0: ${rate(ungraced.at(-1)!.events_per_s)}${of}`);
     fulls.push(await inChild<Timed & { counters: Record<string, number>; parquet_mib: number }>({ kind: 'replay', input: s.events, registry: s.registry, out: join(work, 'out-replay') }));
     rmSync(join(work, 'out-replay'), { recursive: true, force: true });
     log(`  replay: ${rate(fulls.at(-1)!.events_per_s)}${of}`);
   }
   const decode = fastest(decodes);
   const pipeline = fastest(pipelines);
+  const pipelineUngraced = fastest(ungraced);
   const full = fastest(fulls);
   const usPerEvent = (eps: number) => 1e6 / eps;
   results.replay = {
     input: { format: 'avro container, deflate', events: s.eventCount, devices: s.devices, mib: mib(statSync(s.events).size) },
     rounds: plan.rounds,
-    rounds_events_per_s: { decode_only: decodes.map((r) => r.events_per_s), pipeline_without_writer: pipelines.map((r) => r.events_per_s), replay: fulls.map((r) => r.events_per_s) },
+    rounds_events_per_s: { decode_only: decodes.map((r) => r.events_per_s), pipeline_without_writer: pipelines.map((r) => r.events_per_s), pipeline_grace_0: ungraced.map((r) => r.events_per_s), replay: fulls.map((r) => r.events_per_s) },
     replay: full,
     decode_only: decode,
     pipeline_without_writer: pipeline,
+    pipeline_without_writer_grace_0: pipelineUngraced,
     stage_us_per_event: {
       read_and_decode: usPerEvent(decode.events_per_s),
       privacy_sessionize_actions: usPerEvent(pipeline.events_per_s) - usPerEvent(decode.events_per_s),
       shard_writer: usPerEvent(full.events_per_s) - usPerEvent(pipeline.events_per_s),
+      /** part of privacy_sessionize_actions: the same pipeline with nothing waiting out the grace period. */
+      grace_buffer: usPerEvent(pipeline.events_per_s) - usPerEvent(pipelineUngraced.events_per_s),
     },
   };
 }
@@ -994,6 +1004,9 @@ function table(results: Results): string {
     rows.push(['  pipeline without shard writer', rate(r.replay.pipeline_without_writer.events_per_s)]);
     const st = r.replay.stage_us_per_event;
     rows.push(['  us/event: decode | pipeline | writer', `${st.read_and_decode.toFixed(2)} | ${st.privacy_sessionize_actions.toFixed(2)} | ${st.shard_writer.toFixed(2)}`]);
+    if (r.replay.pipeline_without_writer_grace_0) {
+      rows.push(['  pipeline without writer, grace_ms 0', `${rate(r.replay.pipeline_without_writer_grace_0.events_per_s)}  (the grace buffer: ${st.grace_buffer.toFixed(2)} us/event)`]);
+    }
   }
   if (r.sink) {
     rows.push(['sink parquet-wasm ZSTD (ours)', rate(r.sink.parquet_wasm.actions_per_s, 'actions/s')]);
