@@ -29,6 +29,7 @@ import type { EachBatchPayload } from 'kafkajs';
 import { createKafka } from '../src/kafka/client.ts';
 import { produceFixture } from '../src/kafka/produce.ts';
 import { KafkaRun } from '../src/kafka/run.ts';
+import { installLeanRecords, leanRecordsState } from '../src/kafka/lean-records.ts';
 import { ensureBroker, uniqueName } from '../test/helpers/kafka.ts';
 
 const THIS_FILE = fileURLToPath(import.meta.url);
@@ -94,7 +95,8 @@ type ChildTask =
   | { kind: 'pipeline'; input: string; registry: string; graceMs?: number }
   | { kind: 'sink'; input: string; registry: string; dir: string; targetActions: number }
   | { kind: 'baseline' }
-  | { kind: 'kafka-consume'; kafka: KafkaTarget }
+  /** records: kafkajs' own record batch decoder (the ceiling the issue names) or the one `episodic run` uses. */
+  | { kind: 'kafka-consume'; kafka: KafkaTarget; records: 'stock' | 'lean' }
   | { kind: 'kafka-run'; kafka: KafkaTarget; out: string; idleMs: number; instance?: { barrier: string; instances: number } };
 
 /** A topic the bench produced, and the high watermark of each partition that holds records. */
@@ -171,7 +173,7 @@ async function runChild(task: ChildTask): Promise<unknown> {
     case 'sink':
       return sinkBenchmark(task.input, task.registry, task.dir, task.targetActions);
     case 'kafka-consume':
-      return consumeOnly(task.kafka);
+      return consumeOnly(task.kafka, task.records);
     case 'kafka-run':
       return runEpisodicOnKafka(task.kafka, task.out, task.idleMs, task.instance);
   }
@@ -239,8 +241,13 @@ function cpuSeconds(): number {
 const wallNow = () => performance.timeOrigin + performance.now();
 const toWall = (t: number) => performance.timeOrigin + t;
 
-/** The ceiling: a kafkajs consumer with the product's client settings that decodes nothing and writes nothing. */
-async function consumeOnly(target: KafkaTarget) {
+/**
+ * The ceiling: a kafkajs consumer with the product's client settings that decodes nothing and
+ * writes nothing; with kafkajs' own record batch decoder, or with the lean one `episodic run` uses.
+ */
+async function consumeOnly(target: KafkaTarget, records: 'stock' | 'lean') {
+  const decoder = installLeanRecords({ EPISODIC_KAFKAJS_RECORDS: records });
+  if ((decoder === 'installed') !== (records === 'lean')) throw new Error(`consume-only with ${records} records: ${decoder}`);
   const settings = kafkaBenchConfig(target).source.kafka;
   const consumer = createKafka(settings).consumer({
     groupId: target.group,
@@ -394,6 +401,8 @@ async function runEpisodicOnKafka(target: KafkaTarget, out: string, idleMs: numb
   return {
     events: summary.records_in,
     summary,
+    /** which record batch decoder kafkajs ran with (src/kafka/lean-records.ts). */
+    kafkajs_records: leanRecordsState() ?? 'not loaded',
     /** set when the run did not stop by itself (exit-when-idle) and the bench stopped it. */
     stopped_by_bench: stoppedByBench ?? null,
     startup_s: (progress.firstBatchAt - started) / 1000,
@@ -885,8 +894,10 @@ async function measureKafka(plan: Plan, work: string, results: Results): Promise
 
     type ConsumeOnly = Awaited<ReturnType<typeof consumeOnly>>;
     type Episodic = Extract<Awaited<ReturnType<typeof runEpisodicOnKafka>>, { summary: unknown }>;
-    const ceiling = await inChild<ConsumeOnly>({ kind: 'kafka-consume', kafka: target(uniqueName('bench-ceiling'), ends) });
+    const ceiling = await inChild<ConsumeOnly>({ kind: 'kafka-consume', kafka: target(uniqueName('bench-ceiling'), ends), records: 'stock' });
     log(`  consume-only ceiling: ${rate(ceiling.events_per_s)}`);
+    const leanCeiling = await inChild<ConsumeOnly>({ kind: 'kafka-consume', kafka: target(uniqueName('bench-ceiling-lean'), ends), records: 'lean' });
+    log(`  consume-only, episodic's record decoder: ${rate(leanCeiling.events_per_s)}`);
     const out = join(work, 'out-kafka');
     const episodic = await inChild<Episodic>({ kind: 'kafka-run', kafka: target(uniqueName('bench-episodic'), ends), out, idleMs: KAFKA_IDLE_MS });
     rmSync(out, { recursive: true, force: true });
@@ -909,11 +920,14 @@ async function measureKafka(plan: Plan, work: string, results: Results): Promise
         'end-of-input phase (closing and writing the episodes still open). Left out: startup_s (connect, registry, group join) ' +
         `and idle_wait_s (exit-when-idle ${KAFKA_IDLE_MS / 1000} s deciding the input is quiet)`,
       consume_only: ceiling,
+      /** the same consumer with the record batch decoder `episodic run` puts in kafkajs' place (src/kafka/lean-records.ts). */
+      consume_only_lean_records: leanCeiling,
       episodic,
       events_per_s: episodic.events_per_s,
       ratio: episodic.events_per_s / ceiling.events_per_s,
       scaled_out: scaled,
       ratio_scaled_out: scaled.events_per_s / ceiling.events_per_s,
+      ratio_to_lean_ceiling: episodic.events_per_s / leanCeiling.events_per_s,
     };
   } finally {
     if (external) await deleteTopics(settings, Object.values(topics));
@@ -1020,6 +1034,11 @@ function table(results: Results): string {
     if (e.stopped_by_bench) rows.push(['  did not stop by itself', e.stopped_by_bench]);
     rows.push(['kafka consume-only ceiling', rate(r.kafka.consume_only.events_per_s)]);
     const ceiling = r.kafka.consume_only;
+    const lean = r.kafka.consume_only_lean_records;
+    rows.push([
+      "  the same with episodic's record decoder",
+      `${rate(lean.events_per_s)}  (${((lean.cpu_s / lean.events) * 1e6).toFixed(1)} CPU s per 1M; episodic run / this: ${r.kafka.ratio_to_lean_ceiling.toFixed(2)})`,
+    ]);
     rows.push([
       '  CPU s per 1M events, cores busy: ceiling | episodic',
       `${((ceiling.cpu_s / ceiling.events) * 1e6).toFixed(1)}, ${ceiling.cores_busy.toFixed(2)} | ${((e.cpu_s / e.events) * 1e6).toFixed(1)}, ${e.cores_busy.toFixed(2)}  (the broker not counted)`,

@@ -2,7 +2,8 @@
 // it must take produced messages and hand every one of them to a consumer group, the way the
 // pipeline's Kafka source reads input-events.
 import test from 'ava';
-import { Kafka, Partitioners, logLevel, type KafkaMessage } from 'kafkajs';
+import type { KafkaMessage } from 'kafkajs';
+import { kafkajs } from '../src/kafka/kafkajs.ts';
 import { createTopic, ensureBroker, uniqueName } from './helpers/kafka.ts';
 
 const MESSAGES = 100;
@@ -13,6 +14,7 @@ test('a consumer group reads back all 100 messages produced to a 3-partition top
   const topic = uniqueName('broker-check');
   await createTopic(broker.brokers, topic, 3);
 
+  const { Kafka, Partitioners, logLevel } = kafkajs();
   const kafka = new Kafka({ clientId: 'kafka-broker-test', brokers: broker.brokers, logLevel: logLevel.WARN });
   const sent = Array.from({ length: MESSAGES }, (_, i) => ({ key: `device-${i % 10}`, value: `event-${i}` }));
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });

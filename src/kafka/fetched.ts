@@ -3,6 +3,7 @@
 // numbers. kafkajs hands each record over as an object of strings and Buffer views into its fetch
 // response; none of those may cross a thread cheaply, and the pipeline reads only the bytes.
 import type { Batch, IHeaders } from 'kafkajs';
+import { LeanRecord } from './lean-records.ts';
 
 export interface FetchedBatch {
   /** the assignment it was fetched under; batches of an older one are dropped. */
@@ -63,6 +64,8 @@ function hasHeaders(headers: IHeaders | undefined): headers is IHeaders {
  * comes along, a few bytes each). Views that are not into one buffer are copied one by one.
  * This runs on the fetch loop's thread for every record, so it is one pass of plain loads (no
  * closures: variables they share live in a heap context), and consecutive offsets are not parsed.
+ * Records of the lean decoder (lean-records.ts) give their offsets, timestamps and byte positions
+ * as numbers; no string or Buffer view is made for them.
  */
 export function packBatch(batch: Batch, generation: number): FetchedBatch {
   const messages = batch.messages;
@@ -71,8 +74,10 @@ export function packBatch(batch: Batch, generation: number): FetchedBatch {
   const offsets = new Float64Array(count);
   const timestamps = new Float64Array(count);
   const headers: [number, IHeaders][] = [];
-  const firstOffset = count > 0 ? decimal(messages[0].offset) : 0;
-  const consecutive = count > 0 && decimal(messages[count - 1].offset) === firstOffset + count - 1;
+  const lean = count > 0 && allLean(messages);
+  const firstOffset = count === 0 ? 0 : lean ? (messages[0] as unknown as LeanRecord).offsetNumber : decimal(messages[0].offset);
+  const lastOffset = count === 0 ? 0 : lean ? (messages[count - 1] as unknown as LeanRecord).offsetNumber : decimal(messages[count - 1].offset);
+  const consecutive = count > 0 && lastOffset === firstOffset + count - 1;
   let source: ArrayBufferLike | undefined;
   let low = Infinity;
   let high = 0;
@@ -80,25 +85,49 @@ export function packBatch(batch: Batch, generation: number): FetchedBatch {
   let shared = true;
   for (let i = 0; i < count; i++) {
     const message = messages[i];
-    offsets[i] = consecutive ? firstOffset + i : decimal(message.offset);
-    timestamps[i] = decimal(message.timestamp);
+    if (lean) {
+      const record = message as unknown as LeanRecord;
+      offsets[i] = consecutive ? firstOffset + i : record.offsetNumber;
+      timestamps[i] = record.timestampNumber;
+    } else {
+      offsets[i] = consecutive ? firstOffset + i : decimal(message.offset);
+      timestamps[i] = decimal(message.timestamp);
+    }
     if (hasHeaders(message.headers)) headers.push([i, message.headers]);
     // the value's span, then the key's: a loop, not a helper, so the running bounds stay locals
     for (let part = 0; part < 2; part++) {
-      const view = part === 0 ? message.value : message.key;
       const slot = i * SPAN_INTS + 2 * part;
-      if (view === null || view === undefined) {
-        spans[slot] = -1;
-        spans[slot + 1] = -1;
-        continue;
+      let buffer: ArrayBufferLike;
+      let start: number;
+      let end: number;
+      if (lean) {
+        const record = message as unknown as LeanRecord;
+        const at = part === 0 ? record.valueStart : record.keyStart;
+        if (at < 0) {
+          spans[slot] = -1;
+          spans[slot + 1] = -1;
+          continue;
+        }
+        const bytes = record.bytes;
+        buffer = bytes.buffer;
+        start = bytes.byteOffset + at;
+        end = bytes.byteOffset + (part === 0 ? record.valueEnd : record.keyEnd);
+      } else {
+        const view = part === 0 ? message.value : message.key;
+        if (view === null || view === undefined) {
+          spans[slot] = -1;
+          spans[slot + 1] = -1;
+          continue;
+        }
+        buffer = view.buffer;
+        start = view.byteOffset;
+        end = start + view.length;
       }
-      const start = view.byteOffset;
-      const end = start + view.length;
       spans[slot] = start;
       spans[slot + 1] = end;
       payload += end - start;
-      if (source === undefined) source = view.buffer;
-      else if (view.buffer !== source) shared = false;
+      if (source === undefined) source = buffer;
+      else if (buffer !== source) shared = false;
       if (start < low) low = start;
       if (end > high) high = end;
     }
@@ -140,6 +169,18 @@ export function packBatch(batch: Batch, generation: number): FetchedBatch {
     timestamps,
     headers,
   };
+}
+
+/** True when every record came from the lean decoder with offsets and timestamps exact as doubles. */
+function allLean(messages: Batch['messages']): boolean {
+  for (let i = 0; i < messages.length; i++) {
+    const record = messages[i] as unknown;
+    if (!(record instanceof LeanRecord)) return false;
+    const offset = record.offsetNumber;
+    const timestamp = record.timestampNumber;
+    if (offset !== offset || timestamp !== timestamp) return false;
+  }
+  return true;
 }
 
 /** The record's bytes, a view into the batch (null when the record has none). */

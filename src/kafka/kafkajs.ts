@@ -1,11 +1,16 @@
 // kafkajs, loaded on first use: a replay never talks to Kafka, and loading the client costs every
 // process about 10 MiB of RSS. kafkajs is CommonJS, so a synchronous require keeps the callers as
-// they are.
+// they are. Its record batch decoder is replaced first (lean-records.ts).
 import { createRequire } from 'node:module';
 import type * as KafkaJs from 'kafkajs';
+import { installLeanRecords } from './lean-records.ts';
 
 let loaded: typeof KafkaJs | undefined;
 
 export function kafkajs(): typeof KafkaJs {
-  return (loaded ??= createRequire(import.meta.url)('kafkajs') as typeof KafkaJs);
+  if (loaded === undefined) {
+    installLeanRecords();
+    loaded = createRequire(import.meta.url)('kafkajs') as typeof KafkaJs;
+  }
+  return loaded;
 }

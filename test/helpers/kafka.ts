@@ -6,7 +6,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { Kafka, logLevel } from 'kafkajs';
+import { kafkajs } from '../../src/kafka/kafkajs.ts';
 
 export interface Broker {
   brokers: string[];
@@ -89,6 +89,7 @@ export async function createTopic(
   partitions: number,
   configs: Record<string, string> = {},
 ): Promise<void> {
+  const { Kafka, logLevel } = kafkajs();
   const admin = new Kafka({ clientId: 'episodic-test-admin', brokers, logLevel: logLevel.WARN }).admin();
   await admin.connect();
   try {
