@@ -593,11 +593,12 @@ function lastJsonLine(stdout: string): unknown {
   return JSON.parse(lines[lines.length - 1]);
 }
 
-/** `--cpu-prof DIR`: every child writes a V8 CPU profile there, named by its task. */
+/** `--cpu-prof DIR`: every child writes V8 CPU profiles into a folder there named by its task, one per thread. */
 let childProfileDir: string | undefined;
 
 async function inChild<T>(task: ChildTask): Promise<T> {
-  const profile = childProfileDir ? ['--cpu-prof', '--cpu-prof-dir', childProfileDir, '--cpu-prof-name', `${task.kind}-${Date.now()}.cpuprofile`] : [];
+  // a folder per child: node names each thread's profile itself (`episodic run` has two threads)
+  const profile = childProfileDir ? ['--cpu-prof', '--cpu-prof-dir', join(childProfileDir, `${task.kind}-${Date.now()}`)] : [];
   if (task.kind === 'baseline') return lastJsonLine(await run(process.execPath, [REPLAY_CHILD, JSON.stringify({ baseline: true })])) as T;
   if (task.kind === 'replay') {
     // the product's own process: the bundle, no TypeScript loader (see bench/replay-child.mjs)
