@@ -1,18 +1,24 @@
 // Process-wide settings for a long-running stream job, applied by the CLI before any work starts.
 import v8 from 'node:v8';
 
-/** How far V8 grows the old generation after a full collection, unless the operator says otherwise. */
+/** The smallest step the old generation grows by after a full collection, unless the operator sets one. */
 export const DEFAULT_HEAP_GROWING_PERCENT = 20;
+/** V8's own step (its `--heap-growing-percent` default), the largest the adaptive one takes. */
+export const V8_HEAP_GROWING_PERCENT = 100;
+/** An old generation under this size grows by V8's own step; a larger one by 20%. */
+export const SMALL_HEAP_BYTES = 64 * 1024 * 1024;
+const FOLLOW_EVERY_MS = 250;
 
 /**
- * The growth step to set, or undefined when `--heap-growing-percent` is on node's command line
- * (node refuses that flag in NODE_OPTIONS, so the environment's way is
- * EPISODIC_HEAP_GROWING_PERCENT). Throws on a value that is not a whole number from 1 to 1000.
+ * How the growth step is chosen: `adaptive` (the default, below), `node` when
+ * `--heap-growing-percent` is on node's command line (it holds; node refuses that flag in
+ * NODE_OPTIONS, so the environment's way is EPISODIC_HEAP_GROWING_PERCENT), or the percent that
+ * variable fixes. Throws on a value that is not a whole number from 1 to 1000.
  */
-export function heapGrowingPercent(execArgv: readonly string[], env: NodeJS.ProcessEnv): number | undefined {
-  if (execArgv.some((arg) => arg.includes('heap-growing-percent'))) return undefined;
+export function heapGrowthSetting(execArgv: readonly string[], env: NodeJS.ProcessEnv): 'adaptive' | 'node' | number {
+  if (execArgv.some((arg) => arg.includes('heap-growing-percent'))) return 'node';
   const requested = env.EPISODIC_HEAP_GROWING_PERCENT;
-  if (requested === undefined || requested.trim() === '') return DEFAULT_HEAP_GROWING_PERCENT;
+  if (requested === undefined || requested.trim() === '') return 'adaptive';
   const percent = Number(requested);
   if (!Number.isInteger(percent) || percent < 1 || percent > 1000) {
     throw new Error(`EPISODIC_HEAP_GROWING_PERCENT must be a whole number from 1 to 1000 (V8's own default is 100), not ${JSON.stringify(requested)}`);
@@ -21,14 +27,53 @@ export function heapGrowingPercent(execArgv: readonly string[], env: NodeJS.Proc
 }
 
 /**
- * V8 grows the old generation by a large factor after each full collection, sized for short web
- * workloads; a consumer holding tens of thousands of open episodes then sits at about three times
- * its live heap. A 20% step keeps peak RSS about a quarter lower at no measurable cost in replay's
- * throughput (docs/PERFORMANCE.md). `episodic run` pays for it: its collector competes with its
- * two threads for the cores, and it read 12-25% faster at V8's default (100) for about 10% more
- * peak memory; EPISODIC_HEAP_GROWING_PERCENT=100 chooses that.
+ * The step for an old generation that holds `oldGenerationBytes`: V8's own while it is small (the
+ * room that leaves is under 64 MiB), 20% once it is larger. Not a sliding scale between the two:
+ * a heap that grows through the middle sizes on its way to tens of thousands of open devices
+ * would take the larger room with it and peak higher (532 against 498 MiB at 50k devices).
+ */
+export function adaptiveGrowingPercent(oldGenerationBytes: number): number {
+  return oldGenerationBytes < SMALL_HEAP_BYTES ? V8_HEAP_GROWING_PERCENT : DEFAULT_HEAP_GROWING_PERCENT;
+}
+
+function oldGenerationBytes(): number {
+  let bytes = 0;
+  for (const space of v8.getHeapSpaceStatistics()) if (!space.space_name.startsWith('new_')) bytes += space.space_used_size;
+  return bytes;
+}
+
+let follower: ReturnType<typeof setInterval> | undefined;
+let currentPercent = 0;
+
+function followOldGeneration(): void {
+  const percent = adaptiveGrowingPercent(oldGenerationBytes());
+  if (percent === currentPercent) return;
+  currentPercent = percent;
+  v8.setFlagsFromString(`--heap-growing-percent=${percent}`);
+}
+
+/**
+ * V8 grows the old generation after each full collection by a factor sized for short web
+ * workloads: a consumer holding tens of thousands of open episodes then sat at about three times
+ * its live heap, so the CLI had grown it in 20% steps. On a small heap (a few dozen devices) such
+ * steps make V8 collect every few MB, and its marking threads took a quarter of replay's CPU
+ * (docs/PERFORMANCE.md, session 8). So the step follows the heap, checked four times a second:
+ * V8's own under 64 MiB of old generation, 20% above (the flag is process-wide, and V8 reads it
+ * at every full collection). It follows the isolate this is called in; `episodic run` hands it to the pipeline
+ * thread, where the open episodes are (`stopFollowingHeap` on the main thread). An operator's
+ * EPISODIC_HEAP_GROWING_PERCENT, or node's own flag, fixes the step instead.
  */
 export function tuneHeapForStreaming(execArgv: readonly string[] = process.execArgv, env: NodeJS.ProcessEnv = process.env): void {
-  const percent = heapGrowingPercent(execArgv, env);
-  if (percent !== undefined) v8.setFlagsFromString(`--heap-growing-percent=${percent}`);
+  const setting = heapGrowthSetting(execArgv, env);
+  if (typeof setting === 'number') v8.setFlagsFromString(`--heap-growing-percent=${setting}`);
+  if (setting !== 'adaptive' || follower !== undefined) return;
+  followOldGeneration();
+  follower = setInterval(followOldGeneration, FOLLOW_EVERY_MS);
+  follower.unref();
+}
+
+/** Leaves the growth step to another isolate of the process (the pipeline thread). */
+export function stopFollowingHeap(): void {
+  if (follower !== undefined) clearInterval(follower);
+  follower = undefined;
 }

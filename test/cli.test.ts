@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
-import { DEFAULT_HEAP_GROWING_PERCENT, heapGrowingPercent } from '../src/runtime.ts';
+import { adaptiveGrowingPercent, DEFAULT_HEAP_GROWING_PERCENT, heapGrowthSetting, SMALL_HEAP_BYTES, V8_HEAP_GROWING_PERCENT } from '../src/runtime.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const KEY = 'cli-test-key-0123456789abcdef0123456789';
@@ -52,17 +52,30 @@ test('replay refuses to start without the pseudonym key and says how to set it',
   t.regex(r.stderr, /EPISODIC_PSEUDONYM_KEY/);
 });
 
-test('the heap growth step comes from EPISODIC_HEAP_GROWING_PERCENT, node\'s own flag wins, and a bad value is refused by name', (t) => {
-  t.is(heapGrowingPercent([], {}), DEFAULT_HEAP_GROWING_PERCENT);
-  t.is(heapGrowingPercent([], { EPISODIC_HEAP_GROWING_PERCENT: '100' }), 100);
-  t.is(heapGrowingPercent(['--heap-growing-percent=50'], { EPISODIC_HEAP_GROWING_PERCENT: '100' }), undefined);
+test('the heap growth step adapts unless EPISODIC_HEAP_GROWING_PERCENT fixes it, node\'s own flag wins, and a bad value is refused by name', (t) => {
+  t.is(heapGrowthSetting([], {}), 'adaptive');
+  t.is(heapGrowthSetting([], { EPISODIC_HEAP_GROWING_PERCENT: '100' }), 100);
+  t.is(heapGrowthSetting(['--heap-growing-percent=50'], { EPISODIC_HEAP_GROWING_PERCENT: '100' }), 'node');
   for (const bad of ['abc', '0', '1.5', '2000', '-20']) {
-    t.throws(() => heapGrowingPercent([], { EPISODIC_HEAP_GROWING_PERCENT: bad }), { message: /EPISODIC_HEAP_GROWING_PERCENT/ }, bad);
+    t.throws(() => heapGrowthSetting([], { EPISODIC_HEAP_GROWING_PERCENT: bad }), { message: /EPISODIC_HEAP_GROWING_PERCENT/ }, bad);
   }
   const r = episodic(['validate', join(ROOT, 'pipelines', 'default.yaml')], { EPISODIC_HEAP_GROWING_PERCENT: 'lots' });
   t.is(r.status, 2);
   t.regex(r.stderr, /EPISODIC_HEAP_GROWING_PERCENT must be a whole number/);
   t.is(episodic(['validate', join(ROOT, 'pipelines', 'default.yaml')], { EPISODIC_HEAP_GROWING_PERCENT: '100' }).status, 0);
+});
+
+test('the adaptive heap growth step leaves a small heap V8\'s own room and a large one 20%', (t) => {
+  const MiB = 1024 * 1024;
+  t.is(adaptiveGrowingPercent(0), V8_HEAP_GROWING_PERCENT);
+  t.is(adaptiveGrowingPercent(40 * MiB), V8_HEAP_GROWING_PERCENT);
+  t.is(adaptiveGrowingPercent(SMALL_HEAP_BYTES), DEFAULT_HEAP_GROWING_PERCENT);
+  t.is(adaptiveGrowingPercent(2048 * MiB), DEFAULT_HEAP_GROWING_PERCENT);
+  // the room it leaves is never more than the small heap's size or 20%, whichever is larger
+  for (let mib = 1; mib < 4096; mib += 7) {
+    const room = (adaptiveGrowingPercent(mib * MiB) / 100) * mib * MiB;
+    t.true(room <= Math.max(SMALL_HEAP_BYTES, 0.2 * mib * MiB), `${mib} MiB`);
+  }
 });
 
 test('pyarrow and DuckDB in Python read the dataset as written, splits by person', (t) => {

@@ -10,6 +10,7 @@
 import { Worker, isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { PipelineConfig } from '../config.ts';
 import { Registry } from '../privacy/registry.ts';
+import { stopFollowingHeap, tuneHeapForStreaming } from '../runtime.ts';
 import { createKafka } from './client.ts';
 import type { FetchedBatch } from './fetched.ts';
 import { Partitions, type PartitionFlush, type PartitionsSummary } from './partitions.ts';
@@ -70,6 +71,8 @@ export class PipelineThread {
           { eval: true, workerData },
         )
       : new Worker(url, { workerData });
+    // the open episodes live on that thread: its heap is the one the growth step should follow
+    stopFollowingHeap();
     const thread = new PipelineThread(worker, onFailure);
     let ready!: () => void;
     let failed!: (error: Error) => void;
@@ -191,6 +194,7 @@ export class PipelineThread {
 /** The thread's side: a `Partitions` and the registry it judges events by. */
 async function serve(port: MessagePort, options: PipelineThreadOptions): Promise<void> {
   const log = (line: string) => port.postMessage({ type: 'log', line } satisfies Reply);
+  tuneHeapForStreaming(process.execArgv, options.env);
   const registry = new Registry();
   let follower: RegistryFollower | undefined;
   const kafkaSettings = options.config.source.kafka;
