@@ -7,7 +7,7 @@ import test from 'ava';
 import { createRequire } from 'node:module';
 import type { Batch } from 'kafkajs';
 import { kafkajs } from '../src/kafka/kafkajs.ts';
-import { installLeanRecords, LeanRecord, stockAndLean } from '../src/kafka/lean-records.ts';
+import { installLeanRecords, LeanRecord, requestedRecords, stockAndLean } from '../src/kafka/lean-records.ts';
 import { packBatch } from '../src/kafka/fetched.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -79,6 +79,13 @@ const mixed: RecordSpec[] = [
 test('kafkajs is loaded with the lean decoder in place', (t) => {
   t.is(installLeanRecords(), 'installed');
   t.true(new decoders.lean.Batch('t', '0', { partition: 0, highWatermark: '1', messages: [] }) instanceof decoders.stock.Batch);
+});
+
+test('EPISODIC_KAFKAJS_RECORDS chooses kafkajs\' own decoder with stock, and a value it does not know is refused by name', (t) => {
+  t.is(requestedRecords({}), 'lean');
+  t.is(requestedRecords({ EPISODIC_KAFKAJS_RECORDS: ' Stock ' }), 'stock');
+  t.is(requestedRecords({ EPISODIC_KAFKAJS_RECORDS: 'lean' }), 'lean');
+  t.throws(() => requestedRecords({ EPISODIC_KAFKAJS_RECORDS: 'fast' }), { message: /EPISODIC_KAFKAJS_RECORDS must be 'lean' \(the default\) or 'stock', not "fast"/ });
 });
 
 test('an uncompressed batch: keys, null keys and values, empty values, headers, negative and large timestamp deltas', async (t) => {

@@ -313,6 +313,14 @@ function leanBatchClass(StockBatch: any, filterAbortedMessages: (args: { message
   return Batch;
 }
 
+/** Which decoder EPISODIC_KAFKAJS_RECORDS asks for (lean unless it says stock); throws on anything else. */
+export function requestedRecords(env: NodeJS.ProcessEnv): 'lean' | 'stock' {
+  const requested = env.EPISODIC_KAFKAJS_RECORDS?.trim().toLowerCase();
+  if (requested === undefined || requested === '' || requested === 'lean') return 'lean';
+  if (requested === 'stock') return 'stock';
+  throw new Error(`EPISODIC_KAFKAJS_RECORDS must be 'lean' (the default) or 'stock', not ${JSON.stringify(env.EPISODIC_KAFKAJS_RECORDS)}`);
+}
+
 export type LeanRecordsState = 'installed' | 'stock: EPISODIC_KAFKAJS_RECORDS=stock' | `stock: ${string}`;
 
 let state: LeanRecordsState | undefined;
@@ -325,11 +333,7 @@ let state: LeanRecordsState | undefined;
  */
 export function installLeanRecords(env: NodeJS.ProcessEnv = process.env): LeanRecordsState {
   if (state !== undefined) return state;
-  const requested = env.EPISODIC_KAFKAJS_RECORDS?.trim().toLowerCase();
-  if (requested === 'stock') return (state = 'stock: EPISODIC_KAFKAJS_RECORDS=stock');
-  if (requested !== undefined && requested !== '' && requested !== 'lean') {
-    throw new Error(`EPISODIC_KAFKAJS_RECORDS must be 'lean' (the default) or 'stock', not ${JSON.stringify(env.EPISODIC_KAFKAJS_RECORDS)}`);
-  }
+  if (requestedRecords(env) === 'stock') return (state = 'stock: EPISODIC_KAFKAJS_RECORDS=stock');
   const require = createRequire(import.meta.url);
   const src = (path: string) => require.resolve(`kafkajs/src/${path}`);
   const version = (require('kafkajs/package.json') as { version: string }).version;
