@@ -18,6 +18,7 @@ import { asBuffer, headersAsBuffers, packBatch } from './fetched.ts';
 import { kafkajs } from './kafkajs.ts';
 import { PARTS_DIR, rebuildManifest, writePart } from './parts.ts';
 import { PipelineThread } from './pipeline-thread.ts';
+import type { PartitionFlush } from './partitions.ts';
 
 export { DEAD_LETTER_HEADERS } from './partitions.ts';
 
@@ -236,7 +237,17 @@ export class KafkaRun {
     this.flushing = new Promise((resolve) => (release = resolve));
     try {
       // the parts are taken after every batch handed over before this call, as the shards close
-      const flushed = await this.pipelines!.flush();
+      let flushed: PartitionFlush[];
+      try {
+        flushed = await this.pipelines!.flush();
+      } catch (error) {
+        // A rebalance while the shards were written: the partitions' next owner may already have
+        // removed their temp files as orphans (a rename then fails). It replays from the last
+        // commit, so this flush is dropped like one whose send a rebalance interrupted (below).
+        if (generation === this.generation) throw error;
+        this.log(`a flush of the previous assignment was dropped (${(error as Error).message}); its partitions resume from the last commit`);
+        return;
+      }
       if (flushed.length === 0) return;
       for (const { shardsWritten } of flushed) this.shardsWritten += shardsWritten;
       const deadLetters: Message[] = flushed.flatMap((f) =>
