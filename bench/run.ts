@@ -83,7 +83,7 @@ const QUICK: Plan = {
   sinkActions: 20_000,
   memory: [{ devices: 10_000, eventsPerDevice: 100 }],
   scaling: [50_000, 100_000, 200_000],
-  kafkaEvents: 200_000,
+  kafkaEvents: 500_000,
 };
 
 // ---------------------------------------------------------------------------------------------
