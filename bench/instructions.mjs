@@ -3,10 +3,11 @@
 // a yardstick for changes smaller than the wall-clock noise of a shared machine. Replay's wall
 // time moves 10-15% from run to run here; this count about 2% (V8's collector still takes some
 // decisions by the clock). node runs with --single-threaded, so that when the JIT tiers up and
-// when the collector runs do not depend on other threads' timing. The count for the smaller stream is taken from the larger one's, so
-// startup and fixed costs (module loading, the manifest, the card) drop out. It counts work, not
-// time: a change that trades instructions for cache misses shows up in `npm run bench` only.
-//   npm run bench:instructions                       # 100k and 300k events, about 2 minutes
+// when the collector runs do not depend on other threads' timing. The count for the smaller
+// stream is taken from the larger one's, so startup and fixed costs (module loading, the
+// manifest, the card) drop out. It counts work, not time: a change that trades instructions for
+// cache misses shows up in `npm run bench` only.
+//   npm run bench:instructions                       # 100k and 300k events, about 90 s
 //   npm run bench:instructions -- --events 50000,150000
 // It runs the same child as the bench's replay measurements (bench/replay-child.mjs, the bundle).
 import { spawnSync } from 'node:child_process';

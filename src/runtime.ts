@@ -59,9 +59,9 @@ function followOldGeneration(): void {
  * steps make V8 collect every few MB, and its marking threads took a quarter of replay's CPU
  * (docs/PERFORMANCE.md, session 8). So the step follows the heap, checked four times a second:
  * V8's own under 64 MiB of old generation, 20% above (the flag is process-wide, and V8 reads it
- * at every full collection). It follows the isolate this is called in; `episodic run` hands it to the pipeline
- * thread, where the open episodes are (`stopFollowingHeap` on the main thread). An operator's
- * EPISODIC_HEAP_GROWING_PERCENT, or node's own flag, fixes the step instead.
+ * at every full collection). It follows the isolate this is called in; `episodic run` hands it to
+ * the pipeline thread, where the open episodes are (`stopFollowingHeap` on the main thread). An
+ * operator's EPISODIC_HEAP_GROWING_PERCENT, or node's own flag, fixes the step instead.
  */
 export function tuneHeapForStreaming(execArgv: readonly string[] = process.execArgv, env: NodeJS.ProcessEnv = process.env): void {
   const setting = heapGrowthSetting(execArgv, env);

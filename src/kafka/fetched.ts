@@ -75,9 +75,8 @@ export function packBatch(batch: Batch, generation: number): FetchedBatch {
   const timestamps = new Float64Array(count);
   const headers: [number, IHeaders][] = [];
   const lean = count > 0 && allLean(messages);
-  const firstOffset = count === 0 ? 0 : lean ? (messages[0] as unknown as LeanRecord).offsetNumber : decimal(messages[0].offset);
-  const lastOffset = count === 0 ? 0 : lean ? (messages[count - 1] as unknown as LeanRecord).offsetNumber : decimal(messages[count - 1].offset);
-  const consecutive = count > 0 && lastOffset === firstOffset + count - 1;
+  const firstOffset = count === 0 ? 0 : offsetOf(messages[0], lean);
+  const consecutive = count > 0 && offsetOf(messages[count - 1], lean) === firstOffset + count - 1;
   let source: ArrayBufferLike | undefined;
   let low = Infinity;
   let high = 0;
@@ -85,14 +84,10 @@ export function packBatch(batch: Batch, generation: number): FetchedBatch {
   let shared = true;
   for (let i = 0; i < count; i++) {
     const message = messages[i];
-    if (lean) {
-      const record = message as unknown as LeanRecord;
-      offsets[i] = consecutive ? firstOffset + i : record.offsetNumber;
-      timestamps[i] = record.timestampNumber;
-    } else {
-      offsets[i] = consecutive ? firstOffset + i : decimal(message.offset);
-      timestamps[i] = decimal(message.timestamp);
-    }
+    const record = lean ? (message as unknown as LeanRecord) : undefined;
+    offsets[i] = consecutive ? firstOffset + i : offsetOf(message, lean);
+    const timestamp = record === undefined ? NaN : record.timestampNumber;
+    timestamps[i] = timestamp === timestamp ? timestamp : decimal(message.timestamp);
     if (hasHeaders(message.headers)) headers.push([i, message.headers]);
     // the value's span, then the key's: a loop, not a helper, so the running bounds stay locals
     for (let part = 0; part < 2; part++) {
@@ -100,8 +95,7 @@ export function packBatch(batch: Batch, generation: number): FetchedBatch {
       let buffer: ArrayBufferLike;
       let start: number;
       let end: number;
-      if (lean) {
-        const record = message as unknown as LeanRecord;
+      if (record !== undefined) {
         const at = part === 0 ? record.valueStart : record.keyStart;
         if (at < 0) {
           spans[slot] = -1;
@@ -171,16 +165,16 @@ export function packBatch(batch: Batch, generation: number): FetchedBatch {
   };
 }
 
-/** True when every record came from the lean decoder with offsets and timestamps exact as doubles. */
+/** True when every record came from the lean decoder, which gives offsets, timestamps and byte positions as numbers. */
 function allLean(messages: Batch['messages']): boolean {
-  for (let i = 0; i < messages.length; i++) {
-    const record = messages[i] as unknown;
-    if (!(record instanceof LeanRecord)) return false;
-    const offset = record.offsetNumber;
-    const timestamp = record.timestampNumber;
-    if (offset !== offset || timestamp !== timestamp) return false;
-  }
+  for (let i = 0; i < messages.length; i++) if (!((messages[i] as unknown) instanceof LeanRecord)) return false;
   return true;
+}
+
+/** The record's offset as a double; from its string when the lean record's is not exact (past 2^53). */
+function offsetOf(message: Batch['messages'][number], lean: boolean): number {
+  const offset = lean ? (message as unknown as LeanRecord).offsetNumber : NaN;
+  return offset === offset ? offset : decimal(message.offset);
 }
 
 /** The record's bytes, a view into the batch (null when the record has none). */
