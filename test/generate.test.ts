@@ -121,8 +121,10 @@ function survey(): Survey {
     const expectedSeq = (lastSeq.get(e.device_id) ?? -1) + 1;
     if (e.seq !== expectedSeq) s.seqBreaks++;
     lastSeq.set(e.device_id, e.seq);
-    if (ids.has(e.event_id)) s.duplicateIds++;
-    ids.add(e.event_id);
+    // generated events are in their wire form: the id is there (shapeProblem reports it if not)
+    const id = e.event_id ?? '';
+    if (ids.has(id)) s.duplicateIds++;
+    ids.add(id);
     const problem = shapeProblem(e);
     if (problem && s.shapeProblems.length < 5) s.shapeProblems.push(`${problem}: ${JSON.stringify(e)}`);
     s.userIds.add(e.user_id);

@@ -7,6 +7,7 @@ import { latin1Slice, utf8Slice } from '../bytes.ts';
 import { projectFile } from '../project-files.ts';
 import { none } from '../compact.ts';
 import { EVENT_TYPES, MODIFIERS, MOUSE_BUTTONS, newInputEvent } from './events.ts';
+import { idHashOf, idHashOfBytes } from './event-id.ts';
 import type { InputEvent, Modifier, RegistryRecord, Screen, WindowContext } from './events.ts';
 
 type AvroType = avro.Type;
@@ -141,7 +142,7 @@ function screenFromAvro(s: any): Screen {
 
 /** An avsc-decoded InputEvent (reader schema) as the contract object (the `newInputEvent` shape). */
 export function eventFromAvro(r: any): InputEvent {
-  const e = newInputEvent(r.event_id, r.device_id, r.user_id, r.seq, r.ts, r.type);
+  const e = newInputEvent(idHashOf(r.event_id), r.device_id, r.user_id, r.seq, r.ts, r.type);
   if (r.x !== null) e.x = r.x;
   if (r.y !== null) e.y = r.y;
   if (r.button !== null) e.button = r.button;
@@ -164,10 +165,14 @@ function orNull<T>(v: T | undefined): T | null {
   return v === undefined ? null : v;
 }
 
-/** The Avro value of an event: every reader field present, null where absent. Gate-only fields are not part of the wire form. */
+/**
+ * The Avro value of an event in its wire form (with `event_id`): every reader field present, null
+ * where absent. Gate-only fields are not part of the wire form.
+ */
 export function eventToAvro(e: InputEvent): Record<string, unknown> {
   const c = e.context;
   const s = e.screen;
+  if (e.event_id === undefined) throw new Error('an event without event_id (decoded events keep only its fingerprint) has no wire form');
   return {
     event_id: e.event_id,
     device_id: e.device_id,
@@ -263,7 +268,16 @@ function readLong(b: Buffer): number {
   return (n & 1) === 0 || f > Number.MAX_SAFE_INTEGER ? f / 2 : -(f + 1) / 2;
 }
 
-/** Reads a string that is new almost every time (event ids, text): decoded straight from the bytes. */
+/** The fingerprint of the id string at the cursor (see event-id.ts): the string itself is never made. */
+function readIdHash(b: Buffer): number {
+  const len = readLong(b);
+  const start = at;
+  at += len;
+  if (len < 0 || at > b.length) throw new Error('invalid or truncated string');
+  return idHashOfBytes(b, start, at);
+}
+
+/** Reads a string that is new almost every time (text, titles): decoded straight from the bytes. */
 function readString(b: Buffer): string {
   const len = readLong(b);
   const start = at;
@@ -389,7 +403,7 @@ function readStringArray(b: Buffer): string[] {
 function readEventFast(b: Buffer, cursor: AvroCursor): InputEvent {
   at = cursor.pos;
   const e = newInputEvent(
-    readString(b),
+    readIdHash(b),
     readRepeatedString(b),
     readRepeatedString(b),
     readLong(b),
@@ -436,6 +450,19 @@ export function readEvent(buf: Buffer, cursor: AvroCursor, resolver: AvroResolve
   if (offset < 0) throw new Error('truncated record');
   cursor.pos = offset;
   return eventFromAvro(value);
+}
+
+/**
+ * Reads one event in its wire form, `event_id` included (re-encoding a recording, as `produce`
+ * does): through avsc, since the hot path's reader keeps only the id's fingerprint.
+ */
+export function readWireEvent(buf: Buffer, cursor: AvroCursor, resolver: AvroResolver | undefined): InputEvent {
+  const { value, offset } = inputEventType.decode(buf, cursor.pos, resolver);
+  if (offset < 0) throw new Error('truncated record');
+  cursor.pos = offset;
+  const e = eventFromAvro(value);
+  e.event_id = (value as { event_id: string }).event_id;
+  return e;
 }
 
 /** Reads one registry record (wire-shaped, nulls left out) at `cursor.pos` and moves the cursor past it. */

@@ -15,6 +15,7 @@ import {
   type WindowContext,
 } from './events.ts';
 import { fitsDatasetInt32 } from './episode.ts';
+import { EMPTY_ID_HASH, idHashOf } from './event-id.ts';
 
 export type DecodeResult<T> = { ok: true; event: T } | { ok: false; reason: string };
 export type RegistryDecodeResult = { ok: true; record: RegistryRecord } | { ok: false; reason: string };
@@ -182,7 +183,7 @@ function contextOf(value: Record<string, unknown>): WindowContext {
 
 /** A type-checked JSON object as an event of the one shape (see newInputEvent). */
 function eventOf(r: Record<string, unknown>): InputEvent {
-  const e = newInputEvent(r.event_id as string, r.device_id as string, r.user_id as string, r.seq as number, r.ts as number, r.type as EventType);
+  const e = newInputEvent(idHashOf(r.event_id as string), r.device_id as string, r.user_id as string, r.seq as number, r.ts as number, r.type as EventType);
   e.x = given(r.x);
   e.y = given(r.y);
   e.button = given(r.button);
@@ -256,7 +257,8 @@ const PIXEL = 'finite number within int32 (pixels)';
  * every event of the stream.
  */
 export function checkEventValues(e: InputEvent): string | undefined {
-  if (e.event_id.length === 0) return fieldReason('event_id', 'non-empty string', e.event_id);
+  // decoders keep the id's fingerprint, not the id: the empty one has its own
+  if (e.id_hash === EMPTY_ID_HASH) return fieldReason('event_id', 'non-empty string', '');
   if (e.device_id.length === 0) return fieldReason('device_id', 'non-empty string', e.device_id);
   if (e.user_id.length === 0) return fieldReason('user_id', 'non-empty string', e.user_id);
   if (!(Number.isSafeInteger(e.seq) && e.seq >= 0)) return fieldReason('seq', 'non-negative integer', e.seq);

@@ -1,6 +1,7 @@
 // The capture agent's wire contract: one record per input event. Field names are fixed by the
 // agents in the field (JSON Lines fixtures, Avro on Kafka), so they stay snake_case here too:
 // the decoder hands the object through without renaming anything on the hot path.
+import { eventIdHash } from './event-id.ts';
 
 export const EVENT_TYPES = [
   'mouse_move',
@@ -46,8 +47,17 @@ export interface Screen {
 export type Redaction = 'eu_context' | 'secure_input';
 
 export interface InputEvent {
-  /** client UUID; a repeated id is a client retry and is dropped. */
-  event_id: string;
+  /**
+   * client UUID as sent; a repeated id is a client retry and is dropped. Decoders keep only its
+   * fingerprint (`id_hash`), so decoded events do not carry it; events built in their wire form
+   * (generators, tests) do.
+   */
+  event_id?: string;
+  /**
+   * 32-bit fingerprint of `event_id`'s UTF-8 bytes (contract/event-id.ts), set by every decoder: what a
+   * retry is told from a different event by. `eventIdHash` reads it for either form.
+   */
+  id_hash?: number;
   device_id: string;
   /** employee id: raw, identifying, never written. */
   user_id: string;
@@ -90,9 +100,9 @@ export interface InputEvent {
  * object layout and its property reads stay monomorphic: on a stream of billions of events, the
  * difference between one shape and a dozen is a large part of the per-event cost.
  */
-export function newInputEvent(event_id: string, device_id: string, user_id: string, seq: number, ts: number, type: EventType): InputEvent {
+export function newInputEvent(id_hash: number, device_id: string, user_id: string, seq: number, ts: number, type: EventType): InputEvent {
   return {
-    event_id,
+    id_hash,
     device_id,
     user_id,
     seq,
@@ -121,7 +131,7 @@ export function newInputEvent(event_id: string, device_id: string, user_id: stri
 /** A copy of an event in the shape `newInputEvent` gives (the privacy gate strips copies, never the input). */
 export function copyInputEvent(e: InputEvent): InputEvent {
   return {
-    event_id: e.event_id,
+    id_hash: eventIdHash(e),
     device_id: e.device_id,
     user_id: e.user_id,
     seq: e.seq,

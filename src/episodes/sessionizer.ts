@@ -9,6 +9,7 @@
 // never on batch sizes or wall clock, so the same input gives the same episodes.
 import type { SessionSettings } from '../config.ts';
 import { newInputEvent, type InputEvent } from '../contract/events.ts';
+import { EMPTY_ID_HASH, eventIdHash } from '../contract/event-id.ts';
 import type { ClosedEpisode, EndReason, EpisodeBuilder } from '../contract/episode.ts';
 import type { EventGate } from '../contract/gate.ts';
 import { smallInt } from '../compact.ts';
@@ -49,7 +50,7 @@ function before(a: InputEvent, b: InputEvent): boolean {
 }
 
 /** what a free slot of a pending list holds: a placeholder (not a hole) keeps the array fast to read. */
-const FINALIZED: InputEvent = newInputEvent('', '', '', 0, -Infinity, 'lock');
+const FINALIZED: InputEvent = newInputEvent(EMPTY_ID_HASH, '', '', 0, -Infinity, 'lock');
 
 /**
  * Slots a device's pending list starts with. A JS array grown by push takes 16 spare slots at
@@ -113,7 +114,8 @@ class DeviceStream<GateState, Body> {
   lastFinalizedTs = -Infinity;
   /** seq is a non-negative integer: -1 sorts before all (and keeps the field a small integer). */
   lastFinalizedSeq = -1;
-  lastFinalizedId = '';
+  /** the id's fingerprint (contract/event-id.ts). */
+  lastFinalizedId = EMPTY_ID_HASH;
   /** stream time when this device last sent anything. */
   lastArrival = 0;
   open: OpenEpisode<Body> | null = null;
@@ -181,7 +183,7 @@ class DeviceStream<GateState, Body> {
   setLastFinalized(event: InputEvent): void {
     this.lastFinalizedTs = event.ts;
     this.lastFinalizedSeq = smallInt(event.seq);
-    this.lastFinalizedId = event.event_id;
+    this.lastFinalizedId = eventIdHash(event);
   }
 }
 
@@ -219,7 +221,7 @@ export class Sessionizer<GateState, Body> {
 
     if (!device.isAfterLastFinalized(event)) {
       // Already past this point: a retry of the last placed event, or an event too late to place.
-      const retry = device.lastFinalizedTs === event.ts && device.lastFinalizedSeq === event.seq && device.lastFinalizedId === event.event_id;
+      const retry = device.lastFinalizedTs === event.ts && device.lastFinalizedSeq === event.seq && device.lastFinalizedId === eventIdHash(event);
       if (retry) this.counters.duplicate++;
       else this.counters.late++;
     } else if (!this.insertPending(device, event, offset)) {
@@ -290,7 +292,7 @@ export class Sessionizer<GateState, Body> {
     for (let j = i - 1; j >= device.pendingHead; j--) {
       const other = pending[j];
       if (other.ts !== event.ts || other.seq !== event.seq) break;
-      if (other.event_id === event.event_id) return false;
+      if (eventIdHash(other) === eventIdHash(event)) return false;
     }
     if (end === pending.length) {
       const head = device.pendingHead;

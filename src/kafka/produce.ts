@@ -88,7 +88,7 @@ export async function produceFixture(options: ProduceOptions): Promise<ProduceSu
       summary.registry_records = records.length;
     }
     let messages: Message[] = [];
-    for await (const batch of readEventFile(options.input)) {
+    for await (const batch of readEventFile(options.input, undefined, 'wire')) {
       for (const record of batch) {
         const event = record.value as InputEvent | undefined;
         let value: Buffer;

@@ -17,6 +17,7 @@ import {
   inputEventType,
   readEvent,
   readRegistryValue,
+  readWireEvent,
   registryResolverForSchemaText,
   type AvroCursor,
 } from '../contract/avro.ts';
@@ -40,9 +41,17 @@ function formatOf(path: string): FileFormat {
   throw new Error(`${path}: unknown file type (expected .jsonl or .avro)`);
 }
 
+/**
+ * How Avro events are handed on: `decoded`, for the pipeline (`SourceRecord.event`, the id kept
+ * only as its fingerprint), or `wire`, for re-encoding a recording (`SourceRecord.value`, in the
+ * wire form with `event_id`). JSON Lines records are parsed JSON either way.
+ */
+export type EventForm = 'decoded' | 'wire';
+
 /** Reads an event recording (.jsonl or .avro object container) as batches of raw records. */
-export function readEventFile(path: string, batchSize = DEFAULT_BATCH_SIZE): AsyncIterable<RawRecord[]> {
-  return formatOf(path) === 'jsonl' ? readJsonl(path, batchSize) : readAvroContainer(path, batchSize, avroEventReading);
+export function readEventFile(path: string, batchSize = DEFAULT_BATCH_SIZE, form: EventForm = 'decoded'): AsyncIterable<RawRecord[]> {
+  if (formatOf(path) === 'jsonl') return readJsonl(path, batchSize);
+  return readAvroContainer(path, batchSize, form === 'decoded' ? avroEventReading : avroWireEventReading);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -124,6 +133,7 @@ interface AvroReading {
 }
 
 const avroEventReading: AvroReading = { resolverFor: eventResolverForSchemaText, read: readEvent, typed: true };
+const avroWireEventReading: AvroReading = { resolverFor: eventResolverForSchemaText, read: readWireEvent, typed: false };
 const avroRegistryReading: AvroReading = { resolverFor: registryResolverForSchemaText, read: readRegistryValue, typed: false };
 
 /**
