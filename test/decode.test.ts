@@ -538,3 +538,17 @@ test('an Avro event with an empty id is a dead letter; a retry is dropped howeve
   t.is(pipeline.counters.events_in, 6);
   t.is(pipeline.counters.late, 0, 'so three were placed: the two events and the one of the same (ts, seq) with another id');
 });
+
+test("an Avro recording read in its wire form keeps every event's id, so it re-encodes to the bytes it was read from (produce)", async (t) => {
+  const path = join(dir, 'wire-form.avro');
+  const events = samples();
+  await writeEventsAvro(path, events, 'deflate');
+  const records: RawRecord[] = [];
+  for await (const batch of readEventFile(path, undefined, 'wire')) records.push(...batch);
+  t.deepEqual(
+    records.map((r) => fields(r.value)),
+    events,
+  );
+  t.true(records.every((r) => r.event === undefined), 'not handed to the pipeline as decoded events');
+  for (let i = 0; i < events.length; i++) t.deepEqual(encodeEvent(records[i].value as InputEvent), encodeEvent(events[i]));
+});

@@ -461,6 +461,7 @@ export function readWireEvent(buf: Buffer, cursor: AvroCursor, resolver: AvroRes
   if (offset < 0) throw new Error('truncated record');
   cursor.pos = offset;
   const e = eventFromAvro(value);
+  e.id_hash = undefined;
   e.event_id = (value as { event_id: string }).event_id;
   return e;
 }
