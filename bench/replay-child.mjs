@@ -34,10 +34,25 @@ const onProgress = task.sampleOpenDevices
       arrayBuffersPeak = Math.max(arrayBuffersPeak, memory.arrayBuffers);
     }
   : undefined;
+/** CPU seconds of this thread (utime + stime from /proc, in clock ticks of 10 ms); null off Linux. */
+function threadCpuSeconds() {
+  try {
+    const fields = readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1].split(' ');
+    // after the command name: state is field 3 of stat(5), utime and stime are 14 and 15
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
 const config = loadConfig();
+const cpuAtStart = process.cpuUsage();
+const mainCpuAtStart = threadCpuSeconds();
 const start = performance.now();
 const summary = await replay({ config, input: task.input, registry: task.registry, out: task.out, pseudonymKey: task.key, onProgress });
 const seconds = (performance.now() - start) / 1000;
+const cpu = process.cpuUsage(cpuAtStart);
+const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+const mainCpuAtEnd = threadCpuSeconds();
 const events = summary.counters.records_in;
 const manifest = JSON.parse(readFileSync(summary.manifestPath, 'utf8'));
 console.log(
@@ -45,6 +60,11 @@ console.log(
     events,
     seconds,
     events_per_s: events / seconds,
+    // "per core": the CPU the process spent, V8's collector and compiler threads included, and
+    // the main thread's own (the one that runs the pipeline)
+    cpu_s: cpuSeconds,
+    events_per_cpu_s: events / cpuSeconds,
+    main_thread_cpu_s: mainCpuAtStart === null ? null : mainCpuAtEnd - mainCpuAtStart,
     // maxRSS is in KiB
     peak_rss_mib: process.resourceUsage().maxRSS / 1024,
     open_devices_peak: openDevicesPeak,

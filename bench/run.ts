@@ -115,6 +115,17 @@ interface Timed {
   peak_rss_mib: number;
 }
 
+/** a replay child's result (bench/replay-child.mjs). */
+type ReplayRun = Timed & {
+  counters: Record<string, number>;
+  parquet_mib: number;
+  /** CPU seconds of the process over the replay, V8's collector and compiler threads included. */
+  cpu_s: number;
+  events_per_cpu_s: number;
+  /** the main thread's own, which runs the pipeline (null off Linux). */
+  main_thread_cpu_s: number | null;
+};
+
 /** a `pipeline` child's result. */
 type PipelineRun = Timed & { episodes: number; actions: number };
 
@@ -666,7 +677,7 @@ async function measureReplay(plan: Plan, work: string, results: Results): Promis
   const pipelines: PipelineRun[] = [];
   // the same without a grace period: what holding events back to order them costs (session 7 found a quarter of the pipeline's CPU)
   const ungraced: PipelineRun[] = [];
-  const fulls: (Timed & { counters: Record<string, number>; parquet_mib: number })[] = [];
+  const fulls: ReplayRun[] = [];
   for (let round = 1; round <= plan.rounds; round++) {
     const of = plan.rounds > 1 ? ` (round ${round} of ${plan.rounds})` : '';
     decodes.push(await inChild<Timed>({ kind: 'decode', input: s.events }));
@@ -675,9 +686,9 @@ async function measureReplay(plan: Plan, work: string, results: Results): Promis
     log(`  pipeline without writer: ${rate(pipelines.at(-1)!.events_per_s)}${of}`);
     ungraced.push(await inChild<PipelineRun>({ kind: 'pipeline', input: s.events, registry: s.registry, graceMs: 0 }));
     log(`  pipeline without writer, grace_ms 0: ${rate(ungraced.at(-1)!.events_per_s)}${of}`);
-    fulls.push(await inChild<Timed & { counters: Record<string, number>; parquet_mib: number }>({ kind: 'replay', input: s.events, registry: s.registry, out: join(work, 'out-replay') }));
+    fulls.push(await inChild<ReplayRun>({ kind: 'replay', input: s.events, registry: s.registry, out: join(work, 'out-replay') }));
     rmSync(join(work, 'out-replay'), { recursive: true, force: true });
-    log(`  replay: ${rate(fulls.at(-1)!.events_per_s)}${of}`);
+    log(`  replay: ${rate(fulls.at(-1)!.events_per_s)}, ${rate(fulls.at(-1)!.events_per_cpu_s, 'events per CPU-second')}${of}`);
   }
   const decode = fastest(decodes);
   const pipeline = fastest(pipelines);
@@ -1038,6 +1049,9 @@ function table(results: Results): string {
   const r = results as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   if (r.replay) {
     rows.push(['replay (decode+privacy+sessions+actions+parquet)', `${rate(r.replay.replay.events_per_s)}  peak ${r.replay.replay.peak_rss_mib.toFixed(0)} MiB`]);
+    const f = r.replay.replay;
+    const mainThread = f.main_thread_cpu_s === null ? '' : `; main thread ${rate(f.events / f.main_thread_cpu_s, 'per CPU-s')}`;
+    rows.push(['  per core: events per CPU-second (all threads)', `${rate(f.events_per_cpu_s, 'per CPU-s')}${mainThread}`]);
     rows.push(['  read + decode only', rate(r.replay.decode_only.events_per_s)]);
     rows.push(['  pipeline without shard writer', rate(r.replay.pipeline_without_writer.events_per_s)]);
     const st = r.replay.stage_us_per_event;
