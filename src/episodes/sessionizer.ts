@@ -287,8 +287,14 @@ export class Sessionizer<GateState, Body> {
     let pending = device.pending;
     let end = device.pendingEnd;
     let i = end;
-    // Events mostly arrive in order: walk back from the end.
-    while (i > device.pendingHead && before(event, pending[i - 1])) i--;
+    // Events mostly arrive in order: walk back from the end. The times are in the keys; an event
+    // is read only on a tie, to compare seq (the one before arrived a while ago, among other devices').
+    const ts = event.ts;
+    const sortKeys = device.pendingKeys;
+    for (; i > device.pendingHead; i--) {
+      const otherTs = sortKeys[2 * (i - 1)];
+      if (ts > otherTs || (ts === otherTs && !before(event, pending[i - 1]))) break;
+    }
     for (let j = i - 1; j >= device.pendingHead; j--) {
       const other = pending[j];
       if (other.ts !== event.ts || other.seq !== event.seq) break;
