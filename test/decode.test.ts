@@ -552,3 +552,40 @@ test("an Avro recording read in its wire form keeps every event's id, so it re-e
   t.true(records.every((r) => r.event === undefined), 'not handed to the pipeline as decoded events');
   for (let i = 0; i < events.length; i++) t.deepEqual(encodeEvent(records[i].value as InputEvent), encodeEvent(events[i]));
 });
+
+test('a deflate block that does not inflate is reported with the records it held; the blocks before and after it are read whole, in order', async (t) => {
+  const path = join(dir, 'bad-deflate.avro');
+  const events = Array.from({ length: 20_000 }, (_, i) => ev('mouse_move', { x: i, y: 2 }));
+  await writeEventsAvro(path, events, 'deflate');
+  const bytes = Buffer.from(readFileSync(path));
+  const { sync } = avro.extractFileHeader(path) as { sync: Buffer };
+  // the second block: after the first one's sync marker come its record count and byte size (varints)
+  const secondBlock = bytes.indexOf(sync, bytes.indexOf(sync) + 16) + 16;
+  let at = secondBlock;
+  const varint = (): number => {
+    let value = 0;
+    for (let shift = 0; ; shift += 7) {
+      const byte = bytes[at++];
+      value += (byte & 0x7f) * 2 ** shift;
+      if (byte < 0x80) return value / 2;
+    }
+  };
+  const lostCount = varint();
+  varint();
+  // a deflate block header of the reserved type 11
+  bytes[at] = 0xff;
+  writeFileSync(path, bytes);
+  const { records } = await collect(path);
+  const errors = records.filter((r) => r.error !== undefined);
+  t.is(errors.length, 1);
+  t.regex(errors[0].error!, new RegExp(`^Avro block of ${lostCount} records does not inflate`));
+  const good = records.filter((r) => r.error === undefined);
+  t.is(good.length, events.length - lostCount);
+  const firstLost = records.indexOf(errors[0]);
+  t.deepEqual(
+    good.map((r) => (r.value as InputEvent).x),
+    [...events.slice(0, firstLost), ...events.slice(firstLost + lostCount)].map((e) => e.x),
+    'every other record, in file order',
+  );
+  t.deepEqual(good.map((r) => r.offset), [...Array(events.length).keys()].filter((i) => i < firstLost || i >= firstLost + lostCount));
+});
