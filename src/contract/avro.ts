@@ -244,6 +244,7 @@ export interface AvroCursor {
 let at = 0;
 
 function readLong(b: Buffer): number {
+  const start = at;
   let x = b[at++];
   if (x < 0x80) return (x >>> 1) ^ -(x & 1);
   let n = x & 0x7f;
@@ -254,7 +255,28 @@ function readLong(b: Buffer): number {
     k += 7;
   } while (x >= 0x80 && k < 28);
   if (x < 0x80) return (n >>> 1) ^ -(n & 1);
-  // beyond 28 bits (timestamps): float arithmetic, exact up to 2^53
+  at = start;
+  readWideLong(b);
+  return wideLong[0];
+}
+
+// A double returned from a call the compiler did not inline is a heap number, allocated: for the
+// timestamp of every event (a long past 2^31, never a small integer) that was one more object per
+// event. Left in a Float64Array instead, it stays a plain double on its way into the event.
+const wideLong = new Float64Array(1);
+
+/** Reads a long of any size (timestamps) into `wideLong[0]`; beyond 28 bits in float arithmetic, exact up to 2^53. */
+function readWideLong(b: Buffer): void {
+  let x = b[at++];
+  let n = x & 0x7f;
+  for (let k = 7; x >= 0x80 && k < 28; k += 7) {
+    x = b[at++];
+    n |= (x & 0x7f) << k;
+  }
+  if (x < 0x80) {
+    wideLong[0] = (n >>> 1) ^ -(n & 1);
+    return;
+  }
   let f = n;
   let scale = 268435456;
   do {
@@ -265,7 +287,7 @@ function readLong(b: Buffer): number {
   // The zig-zag sign is the lowest bit, still in `n` (`f % 2` is a floating-point modulo call). Past
   // 2^53 a double has no odd values, and the sign bit is lost as it always was here (such a value
   // fails the contract's safe-integer rules either way).
-  return (n & 1) === 0 || f > Number.MAX_SAFE_INTEGER ? f / 2 : -(f + 1) / 2;
+  wideLong[0] = (n & 1) === 0 || f > Number.MAX_SAFE_INTEGER ? f / 2 : -(f + 1) / 2;
 }
 
 /** The fingerprint of the id string at the cursor (see event-id.ts): the string itself is never made. */
@@ -403,14 +425,15 @@ function readStringArray(b: Buffer): string[] {
 
 function readEventFast(b: Buffer, cursor: AvroCursor): InputEvent {
   at = cursor.pos;
-  const e = newInputEvent(
-    readIdHash(b),
-    readRepeatedString(b),
-    readRepeatedString(b),
-    readLong(b),
-    readLong(b),
-    symbol(EVENT_TYPES, b, 'event type'),
-  );
+  const idHash = readIdHash(b);
+  const deviceId = readRepeatedString(b);
+  const userId = readRepeatedString(b);
+  const seq = readLong(b);
+  readWideLong(b);
+  const ts = wideLong[0];
+  // ts set after: passed to a call as a double, it would be boxed on the way (see wideLong)
+  const e = newInputEvent(idHash, deviceId, userId, seq, 0, symbol(EVENT_TYPES, b, 'event type'));
+  e.ts = ts;
   if (present(b)) e.x = readDouble(b);
   if (present(b)) e.y = readDouble(b);
   if (present(b)) e.button = symbol(MOUSE_BUTTONS, b, 'button');
