@@ -136,27 +136,39 @@ const avroEventReading: AvroReading = { resolverFor: eventResolverForSchemaText,
 const avroWireEventReading: AvroReading = { resolverFor: eventResolverForSchemaText, read: readWireEvent, typed: false };
 const avroRegistryReading: AvroReading = { resolverFor: registryResolverForSchemaText, read: readRegistryValue, typed: false };
 
+/** What the records of one block share: the file, the block's bytes, and how they were read. */
+class AvroBlock {
+  constructor(
+    readonly source: string,
+    readonly bytes: Buffer,
+    readonly typed: boolean,
+  ) {}
+}
+
 /**
  * A decoded Avro record. Its position and bytes are only built if somebody asks (a dead letter):
- * base64 of every record would cost more than decoding it.
+ * base64 of every record would cost more than decoding it. Five fields: one of these is made per
+ * record, so what its block's records share is in the block.
  */
 class AvroFileRecord implements RawRecord {
   constructor(
     readonly value: unknown,
-    readonly event: InputEvent | undefined,
-    private readonly source: string,
     readonly offset: number,
-    private readonly block: Buffer,
+    private readonly block: AvroBlock,
     private readonly start: number,
     private readonly end: number,
   ) {}
 
+  get event(): InputEvent | undefined {
+    return this.block.typed ? (this.value as InputEvent) : undefined;
+  }
+
   get position(): SourcePosition {
-    return { source: this.source, offset: this.offset };
+    return { source: this.block.source, offset: this.offset };
   }
 
   get raw(): string {
-    return this.block.toString('base64', this.start, this.end);
+    return this.block.bytes.toString('base64', this.start, this.end);
   }
 }
 
@@ -224,10 +236,13 @@ async function* readAvroContainer(path: string, batchSize: number, reading: Avro
   const cursor: AvroCursor = { pos: 0 };
   const typed = reading.typed;
 
-  let batch: RawRecord[] = [];
+  // A batch is made at its full size and filled by index (cut to length if the file ends first):
+  // grown by push from empty, its backing store was copied six times on the way to 256 records.
+  let batch: RawRecord[] = new Array<RawRecord>(batchSize);
+  let filled = 0;
   let recordIndex = 0;
   const errorRecord = (reason: string, raw: Buffer): void => {
-    batch.push({ value: undefined, error: reason, position: { source: path, offset: recordIndex }, offset: recordIndex, raw: raw.toString('base64') });
+    batch[filled++] = { value: undefined, error: reason, position: { source: path, offset: recordIndex }, offset: recordIndex, raw: raw.toString('base64') };
   };
 
   for (;;) {
@@ -273,6 +288,7 @@ async function* readAvroContainer(path: string, batchSize: number, reading: Avro
       recordIndex += count.value;
       continue;
     }
+    const shared = new AvroBlock(path, block, typed);
     cursor.pos = 0;
     for (let i = 0; i < count.value; i++) {
       const start = cursor.pos;
@@ -286,15 +302,19 @@ async function* readAvroContainer(path: string, batchSize: number, reading: Avro
         recordIndex += lost;
         break;
       }
-      batch.push(new AvroFileRecord(value, typed ? (value as InputEvent) : undefined, path, recordIndex, block, start, cursor.pos));
+      batch[filled++] = new AvroFileRecord(value, recordIndex, shared, start, cursor.pos);
       recordIndex++;
-      if (batch.length >= batchSize) {
+      if (filled >= batchSize) {
         yield batch;
-        batch = [];
+        batch = new Array<RawRecord>(batchSize);
+        filled = 0;
       }
     }
   }
-  if (batch.length > 0) yield batch;
+  if (filled > 0) {
+    batch.length = filled;
+    yield batch;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
