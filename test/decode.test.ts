@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import avro from 'avsc';
-import { EVENT_TYPES, newInputEvent, type DeadLetter, type InputEvent, type RegistryRecord } from '../src/contract/events.ts';
+import { EVENT_TYPES, MODIFIERS, newInputEvent, type DeadLetter, type InputEvent, type RegistryRecord } from '../src/contract/events.ts';
 import { parseConfig } from '../src/config.ts';
 import { Pipeline } from '../src/pipeline.ts';
 import { Registry } from '../src/privacy/registry.ts';
@@ -588,4 +588,23 @@ test('a deflate block that does not inflate is reported with the records it held
     'every other record, in file order',
   );
   t.deepEqual(good.map((r) => r.offset), [...Array(events.length).keys()].filter((i) => i < firstLost || i >= firstLost + lostCount));
+});
+
+test('modifier lists come back as written, in order; the same list is one frozen array shared by the events that carry it', (t) => {
+  const lists: InputEvent['modifiers'][] = [['ctrl'], ['shift', 'ctrl'], ['ctrl', 'shift'], [], ['meta', 'alt', 'shift', 'ctrl'], ['ctrl', 'ctrl', 'shift', 'alt', 'meta']];
+  for (const modifiers of lists) {
+    const first = decodeEventBytes(encodeEvent(ev('key_down', { key: 'KeyA', modifiers: [...modifiers!] })));
+    const second = decodeEventBytes(encodeEvent(ev('key_down', { key: 'KeyB', modifiers: [...modifiers!] })));
+    t.deepEqual(first.modifiers, modifiers);
+    if (modifiers!.length <= 4) {
+      t.is(first.modifiers, second.modifiers, `${modifiers}: shared`);
+      t.true(Object.isFrozen(first.modifiers), `${modifiers}: a reader that tried to change it would fail loudly`);
+    } else {
+      t.not(first.modifiers, second.modifiers, 'longer lists are not shared');
+    }
+  }
+  const bad = Buffer.from(encodeEvent(ev('key_down', { key: 'KeyA', modifiers: ['alt'] })));
+  // the modifier's index (alt = 2, zig-zag 4) as one past the last
+  bad[bad.lastIndexOf(4)] = 2 * MODIFIERS.length;
+  t.throws(() => decodeEventBytes(bad), { message: `invalid modifier index ${MODIFIERS.length}` });
 });

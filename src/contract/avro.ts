@@ -423,6 +423,39 @@ function readStringArray(b: Buffer): string[] {
   return out;
 }
 
+// Modifier lists are only ever read (as bits), and nearly every one is one of a few: each list of up
+// to four is made once, frozen, and shared by the events that carry it, keyed by its symbols' indices.
+const SHARED_MODIFIER_LISTS = 4;
+const sharedModifierLists: (readonly Modifier[] | undefined)[] = new Array((MODIFIERS.length + 1) ** SHARED_MODIFIER_LISTS).fill(undefined);
+
+const modifiersRead = new Int32Array(SHARED_MODIFIER_LISTS);
+
+function readModifiers(b: Buffer): readonly Modifier[] {
+  let count = 0;
+  let key = 0;
+  let unshared: Modifier[] | undefined;
+  for (let n = blockCount(b); n !== 0; n = blockCount(b)) {
+    for (let i = 0; i < n; i++, count++) {
+      const index = readLong(b);
+      const modifier = MODIFIERS[index];
+      if (modifier === undefined) throw new Error(`invalid modifier index ${index}`);
+      if (count < SHARED_MODIFIER_LISTS) {
+        modifiersRead[count] = index;
+        key = key * (MODIFIERS.length + 1) + index + 1;
+      } else {
+        unshared ??= Array.from(modifiersRead, (k) => MODIFIERS[k]);
+        unshared.push(modifier);
+      }
+    }
+  }
+  if (unshared !== undefined) return unshared;
+  const shared = sharedModifierLists[key];
+  if (shared !== undefined) return shared;
+  const list: Modifier[] = [];
+  for (let k = 0; k < count; k++) list.push(MODIFIERS[modifiersRead[k]]);
+  return (sharedModifierLists[key] = Object.freeze(list));
+}
+
 function readEventFast(b: Buffer, cursor: AvroCursor): InputEvent {
   at = cursor.pos;
   const idHash = readIdHash(b);
@@ -442,9 +475,7 @@ function readEventFast(b: Buffer, cursor: AvroCursor): InputEvent {
   if (present(b)) e.key = readRepeatedString(b);
   if (present(b)) e.char = readRepeatedString(b);
   if (present(b)) {
-    const modifiers: Modifier[] = [];
-    for (let n = blockCount(b); n !== 0; n = blockCount(b)) for (let i = 0; i < n; i++) modifiers.push(symbol(MODIFIERS, b, 'modifier'));
-    e.modifiers = modifiers;
+    e.modifiers = readModifiers(b);
   }
   if (present(b)) e.secure = b[at++] !== 0;
   if (present(b)) e.text = readString(b);

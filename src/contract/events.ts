@@ -75,7 +75,8 @@ export interface InputEvent {
   key?: string;
   /** the text the key produced: content. */
   char?: string;
-  modifiers?: Modifier[];
+  /** read only: decoders share one frozen list between the events that carry the same modifiers. */
+  modifiers?: readonly Modifier[];
   /** typed into a password or other secure field. */
   secure?: boolean;
   /** clipboard text: content. */
