@@ -457,16 +457,22 @@ test('a corrupt Avro block is reported and reading resumes at the next sync mark
   t.deepEqual(good, events.slice(events.length - good.length).map(decodedForm), 'the blocks after the damage are read whole');
 });
 
-test('an Avro record that breaks a value rule is a dead letter with its reason; the rest of its block goes on', async (t) => {
-  const path = join(dir, 'one-bad-value.avro');
-  const events = [ev('mouse_move', { x: 1, y: 2 }), ev('mouse_move', { x: NaN, y: 2 }), ev('key_down'), ev('mouse_move', { x: 3, y: 4 })];
-  await writeEventsAvro(path, events);
+/** A pipeline (default config, empty registry) that has read the recording at `path`, and its dead letters. */
+async function pipelineOver(path: string): Promise<{ pipeline: Pipeline; letters: DeadLetter[] }> {
   const letters: DeadLetter[] = [];
   const pipeline = new Pipeline(parseConfig(''), 'decode-test-key-decode-test-key-0000000', new Registry(), {
     episode: () => {},
     deadLetter: (letter) => letters.push(letter),
   });
   for await (const batch of readEventFile(path)) pipeline.pushRecords(batch);
+  return { pipeline, letters };
+}
+
+test('an Avro record that breaks a value rule is a dead letter with its reason; the rest of its block goes on', async (t) => {
+  const path = join(dir, 'one-bad-value.avro');
+  const events = [ev('mouse_move', { x: 1, y: 2 }), ev('mouse_move', { x: NaN, y: 2 }), ev('key_down'), ev('mouse_move', { x: 3, y: 4 })];
+  await writeEventsAvro(path, events);
+  const { pipeline, letters } = await pipelineOver(path);
   pipeline.end();
   t.deepEqual(
     letters.map((l) => [l.position.offset, l.reason]),
@@ -524,12 +530,7 @@ test('an Avro event with an empty id is a dead letter; a retry is dropped howeve
   const sameSpot = { ...second, event_id: 'ключ-3' };
   const events = [first, ev('lock', { event_id: '' }), second, { ...first }, { ...second }, sameSpot];
   await writeEventsAvro(path, events);
-  const letters: DeadLetter[] = [];
-  const pipeline = new Pipeline(parseConfig(''), 'decode-test-key-decode-test-key-0000000', new Registry(), {
-    episode: () => {},
-    deadLetter: (letter) => letters.push(letter),
-  });
-  for await (const batch of readEventFile(path)) pipeline.pushRecords(batch);
+  const { pipeline, letters } = await pipelineOver(path);
   // the same retry once more, from JSON
   pipeline.pushRecords([{ value: clone(second), position: { source: 'json', offset: 1 }, offset: 1, raw: '' }]);
   pipeline.end();
