@@ -3,7 +3,7 @@
 //
 //   node --import tsx bench/run.ts [--quick] [--json FILE] [--only replay,sink,kafka,duckdb,memory,scaling] [--keep DIR] [--cpu-prof DIR]
 //
-// Every measurement calls the product's own code (replay(), Pipeline, ShardWriter, readEventFile),
+// Every measurement calls the product's own code (replay(), Pipeline, ShardWriter, readEventBatches),
 // never a copy. Anything whose peak RSS matters runs in a child process of its own (this file with
 // `--child TASK`), so one measurement's heap never inflates the next one's figure; the replays
 // (throughput, memory, scaling) run in bench/replay-child.mjs on the bundle the CLI runs, so their
@@ -16,14 +16,14 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { EpisodeRow } from '../src/contract/episode.ts';
-import { eventOfRecord } from '../src/contract/decode.ts';
+import { checkEventValues, eventOfRecord } from '../src/contract/decode.ts';
 import { loadConfig } from '../src/config.ts';
 import { DEFAULT_START, generateEvents, generateRegistry } from '../src/generate/generator.ts';
-import type { InputEvent } from '../src/contract/events.ts';
+import { sourceBatchLength, type DecodedEvents, type InputEvent } from '../src/contract/events.ts';
 import { Pipeline } from '../src/pipeline.ts';
 import { Registry } from '../src/privacy/registry.ts';
 import { tuneHeapForStreaming } from '../src/runtime.ts';
-import { readEventFile, readRegistryFile, writeEventsAvro, writeEventsJsonl, writeRegistryJsonl } from '../src/sources/file.ts';
+import { readEventBatches, readRegistryFile, writeEventsAvro, writeEventsJsonl, writeRegistryJsonl } from '../src/sources/file.ts';
 import { ShardWriter } from '../src/shards/writer.ts';
 import type { EachBatchPayload } from 'kafkajs';
 import { createKafka } from '../src/kafka/client.ts';
@@ -154,9 +154,14 @@ async function runChild(task: ChildTask): Promise<unknown> {
       const start = performance.now();
       let events = 0;
       let valid = 0;
-      for await (const batch of readEventFile(task.input)) {
-        for (let i = 0; i < batch.length; i++) if (typeof eventOfRecord(batch[i]) !== 'string') valid++;
-        events += batch.length;
+      for await (const batch of readEventBatches(task.input)) {
+        if (Array.isArray(batch)) {
+          for (let i = 0; i < batch.length; i++) if (typeof eventOfRecord(batch[i]) !== 'string') valid++;
+        } else {
+          const decoded = (batch as DecodedEvents).events;
+          for (let i = 0; i < decoded.length; i++) if (checkEventValues(decoded[i]) === undefined) valid++;
+        }
+        events += sourceBatchLength(batch);
       }
       return { ...timed(events, start), valid };
     }
@@ -175,9 +180,9 @@ async function runChild(task: ChildTask): Promise<unknown> {
       });
       const start = performance.now();
       let events = 0;
-      for await (const batch of readEventFile(task.input)) {
-        pipeline.pushRecords(batch);
-        events += batch.length;
+      for await (const batch of readEventBatches(task.input)) {
+        pipeline.pushBatch(batch);
+        events += sourceBatchLength(batch);
       }
       pipeline.end();
       return { ...timed(events, start), episodes, actions };
@@ -444,7 +449,7 @@ async function sinkBenchmark(input: string, registryPath: string, dir: string, t
   const registry = await loadRegistry(registryPath);
   const real: EpisodeRow[] = [];
   const pipeline = new Pipeline(config, BENCH_KEY, registry, { episode: (row) => void real.push(row), deadLetter: () => {} });
-  for await (const batch of readEventFile(input)) pipeline.pushRecords(batch);
+  for await (const batch of readEventBatches(input)) pipeline.pushBatch(batch);
   pipeline.end();
   if (real.length === 0) throw new Error('sink benchmark: the stream produced no episodes');
   // Real rows, repeated under fresh ids until there are enough actions to time.

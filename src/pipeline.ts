@@ -5,9 +5,9 @@
 import { createHash, createHmac } from 'node:crypto';
 import type { PipelineConfig } from './config.ts';
 import { privacySettings } from './config.ts';
-import type { DeadLetter, InputEvent, SourceRecord } from './contract/events.ts';
+import type { DeadLetter, DecodedEvents, InputEvent, SourceBatch, SourceRecord } from './contract/events.ts';
 import type { ClosedEpisode, EpisodeRow, ReducedEpisode, Split } from './contract/episode.ts';
-import { eventOfRecord } from './contract/decode.ts';
+import { checkEventValues, eventOfRecord } from './contract/decode.ts';
 import { Sessionizer } from './episodes/sessionizer.ts';
 import { EpisodeReducer } from './actions/reducer.ts';
 import { PrivacyAudit } from './privacy/audit.ts';
@@ -16,7 +16,7 @@ import type { Registry } from './privacy/registry.ts';
 import { scrubActions } from './privacy/scrub.ts';
 import { Pseudonymizer } from './privacy/pseudonym.ts';
 
-export type { SourceRecord };
+export type { SourceBatch, SourceRecord };
 
 export interface PipelineSink {
   episode(row: EpisodeRow): void;
@@ -113,6 +113,28 @@ export class Pipeline {
 
   get openDevices(): number {
     return this.sessionizer.openDevices;
+  }
+
+  /** Processes what a source handed on: records (decoded here), or events a typed decoder read. */
+  pushBatch(batch: SourceBatch): void {
+    if (Array.isArray(batch)) this.pushRecords(batch as readonly SourceRecord[]);
+    else this.pushDecoded(batch as DecodedEvents);
+  }
+
+  /** Events decoded by a typed decoder: their values checked, each placed at its offset. */
+  pushDecoded(decoded: DecodedEvents): void {
+    const events = decoded.events;
+    for (let i = 0; i < events.length; i++) {
+      this.counts.records_in++;
+      const event = events[i];
+      const broken = checkEventValues(event);
+      if (broken !== undefined) {
+        this.deadLetter(broken, decoded.record(i));
+        continue;
+      }
+      this.sessionizer.push(event, this.closed, decoded.firstOffset + i);
+    }
+    this.drainClosed();
   }
 
   /** Decodes and processes a batch of source records. */

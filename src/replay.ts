@@ -3,10 +3,10 @@
 import { mkdirSync, rmSync, openSync, writeSync, closeSync, fsyncSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { configHash, type PipelineConfig } from './config.ts';
-import type { DeadLetter } from './contract/events.ts';
+import { sourceBatchLength, type DeadLetter } from './contract/events.ts';
 import { Pipeline, type PipelineCounters } from './pipeline.ts';
 import { Registry } from './privacy/registry.ts';
-import { readEventFile, readRegistryFile } from './sources/file.ts';
+import { readEventBatches, readRegistryFile } from './sources/file.ts';
 import { ShardWriter } from './shards/writer.ts';
 import { existingDatasetEntries, writeDatasetFiles } from './shards/dataset.ts';
 
@@ -94,9 +94,9 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
 
   let recordsRead = 0;
   try {
-    for await (const batch of readEventFile(options.input)) {
-      pipeline.pushRecords(batch);
-      recordsRead += batch.length;
+    for await (const batch of readEventBatches(options.input)) {
+      pipeline.pushBatch(batch);
+      recordsRead += sourceBatchLength(batch);
       options.onProgress?.(recordsRead, pipeline);
       // the Parquet encoder works while this waits; without it, batches would pile up in wasm memory
       await writer.drained();

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import avro from 'avsc';
-import { EVENT_TYPES, MODIFIERS, newInputEvent, type DeadLetter, type InputEvent, type RegistryRecord } from '../src/contract/events.ts';
+import { EVENT_TYPES, MODIFIERS, newInputEvent, type DeadLetter, type DecodedEvents, type SourceBatch, type InputEvent, type RegistryRecord } from '../src/contract/events.ts';
 import { parseConfig } from '../src/config.ts';
 import { Pipeline } from '../src/pipeline.ts';
 import { Registry } from '../src/privacy/registry.ts';
@@ -28,6 +28,7 @@ import {
   readEventFile,
   readRegistryFile,
   writeAvroContainer,
+  readEventBatches,
   writeEventsAvro,
   writeEventsJsonl,
   writeRegistryJsonl,
@@ -457,14 +458,18 @@ test('a corrupt Avro block is reported and reading resumes at the next sync mark
   t.deepEqual(good, events.slice(events.length - good.length).map(decodedForm), 'the blocks after the damage are read whole');
 });
 
-/** A pipeline (default config, empty registry) that has read the recording at `path`, and its dead letters. */
-async function pipelineOver(path: string): Promise<{ pipeline: Pipeline; letters: DeadLetter[] }> {
+/**
+ * A pipeline (default config, empty registry) that has read the recording at `path`, as replay
+ * reads it (`batches`: decoded events without a record each) or as records, and its dead letters.
+ */
+async function pipelineOver(path: string, read: 'batches' | 'records' = 'batches'): Promise<{ pipeline: Pipeline; letters: DeadLetter[] }> {
   const letters: DeadLetter[] = [];
   const pipeline = new Pipeline(parseConfig(''), 'decode-test-key-decode-test-key-0000000', new Registry(), {
     episode: () => {},
     deadLetter: (letter) => letters.push(letter),
   });
-  for await (const batch of readEventFile(path)) pipeline.pushRecords(batch);
+  if (read === 'batches') for await (const batch of readEventBatches(path)) pipeline.pushBatch(batch);
+  else for await (const batch of readEventFile(path)) pipeline.pushRecords(batch);
   return { pipeline, letters };
 }
 
@@ -608,4 +613,54 @@ test('modifier lists come back as written, in order; the same list is one frozen
   // the modifier's index (alt = 2, zig-zag 4) as one past the last
   bad[bad.lastIndexOf(4)] = 2 * MODIFIERS.length;
   t.throws(() => decodeEventBytes(bad), { message: `invalid modifier index ${MODIFIERS.length}` });
+});
+
+test('an Avro recording read as the pipeline takes it: the events of each block in stretches of at most a batch, at their offsets, with the records of the bad ones in file order', async (t) => {
+  const path = join(dir, 'batches.avro');
+  // several blocks, a record that breaks a value rule, one the reader cannot decode (its block's rest lost)
+  const events = Array.from({ length: 6000 }, (_, i) => ev('mouse_move', { x: i, y: 2 }));
+  events[700] = ev('mouse_move', { x: NaN, y: 2 });
+  await writeEventsAvro(path, events, 'null');
+  const bytes = Buffer.from(readFileSync(path));
+  // event 5000's type index made one past the last type (the file is not compressed: its bytes are there as encoded)
+  const broken = events[5000];
+  const at = bytes.indexOf(encodeEvent(broken));
+  const longBytes = (n: number) => avro.Type.forSchema('long').toBuffer(n).length;
+  const typeAt = at + 1 + broken.event_id!.length + 1 + broken.device_id.length + 1 + broken.user_id.length + longBytes(broken.seq) + longBytes(broken.ts);
+  t.true(at > 0 && bytes[typeAt] === 0, 'found the type index of mouse_move');
+  bytes[typeAt] = 2 * EVENT_TYPES.length;
+  writeFileSync(path, bytes);
+  const records = (await collect(path, 256)).records;
+  const batches: SourceBatch[] = [];
+  for await (const batch of readEventBatches(path, 256)) batches.push(batch);
+  t.true(records.some((r) => r.error?.startsWith(`undecodable Avro record: invalid event type index ${EVENT_TYPES.length}`)));
+  t.true(batches.every((b) => (Array.isArray(b) ? b.length : (b as DecodedEvents).events.length) <= 256), 'no stretch longer than a batch');
+  t.true(batches.some((b) => !Array.isArray(b)), 'decoded events come without a record each');
+  // put back together, the batches are the records readEventFile gives, in the same order
+  const flattened = batches.flatMap((b) => (Array.isArray(b) ? (b as RawRecord[]) : (b as DecodedEvents).events.map((_, i) => (b as DecodedEvents).record(i))));
+  t.deepEqual(
+    flattened.map((r) => [r.offset, r.position.offset, r.error, r.raw, r.event && fields(r.event)]),
+    records.map((r) => [r.offset, r.position.offset, r.error, r.raw, r.event && fields(r.event)]),
+  );
+  t.true(flattened.every((r, i) => i === 0 || r.offset > flattened[i - 1].offset), 'in file order');
+  t.is(flattened[5000].offset, 5000, 'everything before the undecodable record is there');
+  t.truthy(flattened[5000].error);
+  for (const b of batches) {
+    if (Array.isArray(b)) continue;
+    const decoded = b as DecodedEvents;
+    decoded.events.forEach((e, i) => t.is(decoded.record(i).event, e));
+    t.is(decoded.record(0).offset, decoded.firstOffset);
+  }
+  // the pipeline takes either form to the same counts and dead letters
+  const fromBatches = await pipelineOver(path, 'batches');
+  const fromRecords = await pipelineOver(path, 'records');
+  fromBatches.pipeline.end();
+  fromRecords.pipeline.end();
+  t.deepEqual(fromBatches.pipeline.counters, fromRecords.pipeline.counters);
+  t.deepEqual(fromBatches.letters, fromRecords.letters);
+  t.deepEqual(fromBatches.letters[0].position.offset, 700);
+  t.is(fromBatches.letters[0].reason, "field 'x': expected finite number within int32 (pixels), got NaN");
+  t.is(fromBatches.letters[1].position.offset, 5000);
+  t.regex(fromBatches.letters[1].reason, /^undecodable Avro record: invalid event type index \d+; \d+ record\(s\) of the block lost$/);
+  t.is(fromBatches.letters.length, 2);
 });

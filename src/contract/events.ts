@@ -193,6 +193,26 @@ export interface SourceRecord {
   raw: string;
 }
 
+/**
+ * Events a typed decoder (Avro files) read from one stretch of its source, handed on without a
+ * record object each (one per event was a sixth of what replay allocated): `events[i]` lies at
+ * offset `firstOffset + i`. Their values are not checked yet (`checkEventValues`). `record(i)`
+ * makes the event's record, with its position and bytes, when one is needed: for a dead letter.
+ */
+export interface DecodedEvents {
+  readonly events: readonly InputEvent[];
+  readonly firstOffset: number;
+  record(index: number): SourceRecord;
+}
+
+/** What a source hands the pipeline: records, or a stretch of decoded events. */
+export type SourceBatch = readonly SourceRecord[] | DecodedEvents;
+
+/** How many records a batch stands for. */
+export function sourceBatchLength(batch: SourceBatch): number {
+  return Array.isArray(batch) ? batch.length : (batch as DecodedEvents).events.length;
+}
+
 /** A record that could not be used, and why. It is written, never dropped silently. */
 export interface DeadLetter {
   reason: string;

@@ -9,7 +9,7 @@ import { finished } from 'node:stream/promises';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import avro from 'avsc';
 import { utf8Slice } from '../bytes.ts';
-import type { DeadLetter, InputEvent, RegistryRecord, SourcePosition, SourceRecord } from '../contract/events.ts';
+import type { DeadLetter, DecodedEvents, InputEvent, RegistryRecord, SourceBatch, SourcePosition, SourceRecord } from '../contract/events.ts';
 import { decodeRegistryRecord } from '../contract/decode.ts';
 import {
   eventResolverForSchemaText,
@@ -48,10 +48,30 @@ function formatOf(path: string): FileFormat {
  */
 export type EventForm = 'decoded' | 'wire';
 
-/** Reads an event recording (.jsonl or .avro object container) as batches of raw records. */
+/**
+ * Reads an event recording (.jsonl or .avro object container) as the pipeline takes it: records,
+ * and for Avro the decoded events of each block in stretches of up to `batchSize`, with no record
+ * object per event (`DecodedEvents`; records with errors come as records, in file order).
+ */
+export function readEventBatches(path: string, batchSize = DEFAULT_BATCH_SIZE): AsyncIterable<SourceBatch> {
+  return formatOf(path) === 'jsonl' ? readJsonl(path, batchSize) : readAvroContainer(path, batchSize, avroEventReading);
+}
+
+/** Reads an event recording (.jsonl or .avro object container) as batches of raw records, one object each. */
 export function readEventFile(path: string, batchSize = DEFAULT_BATCH_SIZE, form: EventForm = 'decoded'): AsyncIterable<RawRecord[]> {
   if (formatOf(path) === 'jsonl') return readJsonl(path, batchSize);
-  return readAvroContainer(path, batchSize, form === 'decoded' ? avroEventReading : avroWireEventReading);
+  return asRecords(readAvroContainer(path, batchSize, form === 'decoded' ? avroEventReading : avroWireEventReading));
+}
+
+/** Batches as records: decoded events get a record each. */
+async function* asRecords(batches: AsyncIterable<SourceBatch>): AsyncGenerator<RawRecord[]> {
+  for await (const batch of batches) {
+    if (Array.isArray(batch)) yield batch as RawRecord[];
+    else {
+      const decoded = batch as DecodedEvents;
+      yield decoded.events.map((_, i) => decoded.record(i));
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -172,6 +192,45 @@ class AvroFileRecord implements RawRecord {
   }
 }
 
+/** Decoded events of one block, up to a batch of them: where each one's bytes start, for its record. */
+class AvroEventRun implements DecodedEvents {
+  /** made at its full size and filled by index, like a batch of records (see readAvroContainer). */
+  readonly events: InputEvent[];
+  private added = 0;
+  /** the byte position of each event in the block, and where the last one ends. */
+  private readonly starts: Int32Array;
+
+  constructor(
+    readonly firstOffset: number,
+    private readonly block: AvroBlock,
+    capacity: number,
+    firstStart: number,
+  ) {
+    this.events = new Array<InputEvent>(capacity);
+    this.starts = new Int32Array(capacity + 1);
+    this.starts[0] = firstStart;
+  }
+
+  get full(): boolean {
+    return this.added === this.events.length;
+  }
+
+  add(event: InputEvent, end: number): void {
+    this.events[this.added++] = event;
+    this.starts[this.added] = end;
+  }
+
+  /** The run as read so far (its events cut to those added), to be handed on. */
+  done(): this {
+    this.events.length = this.added;
+    return this;
+  }
+
+  record(index: number): SourceRecord {
+    return new AvroFileRecord(this.events[index], this.firstOffset + index, this.block, this.starts[index], this.starts[index + 1]);
+  }
+}
+
 /** Zig-zag varint long at `pos`; `next` is -1 when the buffer ends first. */
 function readLong(buf: Buffer, pos: number): { value: number; next: number } {
   let result = 0;
@@ -195,7 +254,7 @@ const MAX_BLOCK_BYTES = 256 << 20;
 // A larger block still inflates, in more passes.
 const INFLATE_OPTIONS = { chunkSize: 128 * 1024 };
 
-async function* readAvroContainer(path: string, batchSize: number, reading: AvroReading): AsyncGenerator<RawRecord[]> {
+async function* readAvroContainer(path: string, batchSize: number, reading: AvroReading): AsyncGenerator<SourceBatch> {
   const chunks = (createReadStream(path, { highWaterMark: READ_CHUNK_BYTES }) as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
   let buf: Buffer = Buffer.alloc(0);
   let pos = 0;
@@ -244,6 +303,14 @@ async function* readAvroContainer(path: string, batchSize: number, reading: Avro
   const errorRecord = (reason: string, raw: Buffer): void => {
     batch[filled++] = { value: undefined, error: reason, position: { source: path, offset: recordIndex }, offset: recordIndex, raw: raw.toString('base64') };
   };
+  /** the records so far, cut to length; the next ones go to a new batch. */
+  const takeRecords = (): RawRecord[] => {
+    const taken = batch;
+    taken.length = filled;
+    batch = new Array<RawRecord>(batchSize);
+    filled = 0;
+    return taken;
+  };
 
   for (;;) {
     // Block frame: count, size, data, sync. All of it must be in `buf` before it is decoded.
@@ -289,6 +356,9 @@ async function* readAvroContainer(path: string, batchSize: number, reading: Avro
       continue;
     }
     const shared = new AvroBlock(path, block, typed);
+    // typed events go on in runs of their own: the error records before them go first
+    if (typed && filled > 0) yield takeRecords();
+    let run: AvroEventRun | undefined;
     cursor.pos = 0;
     for (let i = 0; i < count.value; i++) {
       const start = cursor.pos;
@@ -296,25 +366,31 @@ async function* readAvroContainer(path: string, batchSize: number, reading: Avro
       try {
         value = reading.read(block, cursor, resolver);
       } catch (err) {
+        if (run !== undefined) yield run.done();
+        run = undefined;
         // Records in a block have no framing of their own: after a bad one the rest cannot be found.
         const lost = count.value - i;
         errorRecord(`undecodable Avro record: ${(err as Error).message}; ${lost} record(s) of the block lost`, block.subarray(start));
         recordIndex += lost;
         break;
       }
+      if (typed) {
+        run ??= new AvroEventRun(recordIndex, shared, Math.min(batchSize, count.value - i), start);
+        run.add(value as InputEvent, cursor.pos);
+        recordIndex++;
+        if (run.full) {
+          yield run.done();
+          run = undefined;
+        }
+        continue;
+      }
       batch[filled++] = new AvroFileRecord(value, recordIndex, shared, start, cursor.pos);
       recordIndex++;
-      if (filled >= batchSize) {
-        yield batch;
-        batch = new Array<RawRecord>(batchSize);
-        filled = 0;
-      }
+      if (filled >= batchSize) yield takeRecords();
     }
+    if (run !== undefined) yield run.done();
   }
-  if (filled > 0) {
-    batch.length = filled;
-    yield batch;
-  }
+  if (filled > 0) yield takeRecords();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -324,7 +400,7 @@ async function* readAvroContainer(path: string, batchSize: number, reading: Avro
 export async function readRegistryFile(path: string): Promise<{ records: RegistryRecord[]; dead: DeadLetter[] }> {
   const records: RegistryRecord[] = [];
   const dead: DeadLetter[] = [];
-  const batches = formatOf(path) === 'jsonl' ? readJsonl(path, DEFAULT_BATCH_SIZE) : readAvroContainer(path, DEFAULT_BATCH_SIZE, avroRegistryReading);
+  const batches = formatOf(path) === 'jsonl' ? readJsonl(path, DEFAULT_BATCH_SIZE) : asRecords(readAvroContainer(path, DEFAULT_BATCH_SIZE, avroRegistryReading));
   for await (const batch of batches) {
     for (const r of batch) {
       if (r.error !== undefined) {
