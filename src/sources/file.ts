@@ -167,8 +167,8 @@ class AvroBlock {
 
 /**
  * A decoded Avro record. Its position and bytes are only built if somebody asks (a dead letter):
- * base64 of every record would cost more than decoding it. Five fields: one of these is made per
- * record, so what its block's records share is in the block.
+ * base64 of every record would cost more than decoding it. What its block's records share is in
+ * the block: readEventFile and the untyped readings make one of these per record.
  */
 class AvroFileRecord implements RawRecord {
   constructor(
