@@ -243,6 +243,7 @@ export interface AvroCursor {
 
 let at = 0;
 
+/** A long; the small values (lengths, indices, seq) decoded here, the wider ones by `readWideLong`. */
 function readLong(b: Buffer): number {
   const start = at;
   let x = b[at++];
@@ -443,17 +444,18 @@ function readModifiers(b: Buffer): readonly Modifier[] {
         modifiersRead[count] = index;
         key = key * (MODIFIERS.length + 1) + index + 1;
       } else {
-        unshared ??= Array.from(modifiersRead, (k) => MODIFIERS[k]);
+        unshared ??= modifiersReadAsList(SHARED_MODIFIER_LISTS);
         unshared.push(modifier);
       }
     }
   }
   if (unshared !== undefined) return unshared;
-  const shared = sharedModifierLists[key];
-  if (shared !== undefined) return shared;
-  const list: Modifier[] = [];
-  for (let k = 0; k < count; k++) list.push(MODIFIERS[modifiersRead[k]]);
-  return (sharedModifierLists[key] = Object.freeze(list));
+  return (sharedModifierLists[key] ??= Object.freeze(modifiersReadAsList(count)));
+}
+
+/** The first `count` modifiers read, as a new list. */
+function modifiersReadAsList(count: number): Modifier[] {
+  return Array.from(modifiersRead.subarray(0, count), (index) => MODIFIERS[index]);
 }
 
 function readEventFast(b: Buffer, cursor: AvroCursor): InputEvent {

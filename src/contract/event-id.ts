@@ -5,8 +5,9 @@
 // replay's work. It is compared only between events of one device at the same (ts, seq), which
 // only a retry or a broken agent sends; two different events there would be taken for one with a
 // chance of 1 in 4 billion. 32 bits and signed, so V8 stores it in the event as a small integer:
-// a wider one (a double) cost an allocation per event again. Every decoder takes the fingerprint of the same bytes, so a retry still matches
-// when it comes in another encoding (JSON, Avro through a schema resolver, Avro read directly).
+// a wider one (a double) cost an allocation per event again. Every decoder takes the fingerprint
+// of the same bytes, so a retry still matches when it comes in another encoding (JSON, Avro
+// through a schema resolver, Avro read directly).
 import type { InputEvent } from './events.ts';
 
 /** The fingerprint of the empty id (which the contract forbids); no other id has it. */

@@ -45,10 +45,6 @@ function earlierRecord(min: number, offset: number): number {
   return offset !== NO_RECORD && offset < min ? offset : min;
 }
 
-function before(a: InputEvent, b: InputEvent): boolean {
-  return a.ts < b.ts || (a.ts === b.ts && a.seq < b.seq);
-}
-
 /** what a free slot of a pending list holds: a placeholder (not a hole) keeps the array fast to read. */
 const FINALIZED: InputEvent = newInputEvent(EMPTY_ID_HASH, '', '', 0, -Infinity, 'lock');
 
@@ -293,7 +289,7 @@ export class Sessionizer<GateState, Body> {
     const sortKeys = device.pendingKeys;
     for (; i > device.pendingHead; i--) {
       const otherTs = sortKeys[2 * (i - 1)];
-      if (ts > otherTs || (ts === otherTs && !before(event, pending[i - 1]))) break;
+      if (ts > otherTs || (ts === otherTs && event.seq >= pending[i - 1].seq)) break;
     }
     for (let j = i - 1; j >= device.pendingHead; j--) {
       const other = pending[j];

@@ -374,18 +374,17 @@ async function* readAvroContainer(path: string, batchSize: number, reading: Avro
         recordIndex += lost;
         break;
       }
+      const offset = recordIndex++;
       if (typed) {
-        run ??= new AvroEventRun(recordIndex, shared, Math.min(batchSize, count.value - i), start);
+        run ??= new AvroEventRun(offset, shared, Math.min(batchSize, count.value - i), start);
         run.add(value as InputEvent, cursor.pos);
-        recordIndex++;
         if (run.full) {
           yield run.done();
           run = undefined;
         }
         continue;
       }
-      batch[filled++] = new AvroFileRecord(value, recordIndex, shared, start, cursor.pos);
-      recordIndex++;
+      batch[filled++] = new AvroFileRecord(value, offset, shared, start, cursor.pos);
       if (filled >= batchSize) yield takeRecords();
     }
     if (run !== undefined) yield run.done();
