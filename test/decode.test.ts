@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import avro from 'avsc';
-import { EVENT_TYPES, MODIFIERS, newInputEvent, type DeadLetter, type DecodedEvents, type SourceBatch, type InputEvent, type RegistryRecord } from '../src/contract/events.ts';
+import { copyInputEvent, EVENT_FIELDS, EVENT_TYPES, MODIFIERS, newInputEvent, type DeadLetter, type DecodedEvents, type SourceBatch, type InputEvent, type RegistryRecord } from '../src/contract/events.ts';
 import { parseConfig } from '../src/config.ts';
 import { Pipeline } from '../src/pipeline.ts';
 import { Registry } from '../src/privacy/registry.ts';
@@ -69,9 +69,9 @@ function samples(): InputEvent[] {
 
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
-/** The fields an event has (decoded events carry every field of the contract, absent ones undefined). */
+/** The fields an event has (decoded events carry every field of the contract, absent ones undefined; the uncommon ones behind accessors). */
 function fields(e: unknown): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(e as Record<string, unknown>).filter(([, v]) => v !== undefined));
+  return Object.fromEntries(EVENT_FIELDS.map((name) => [name, (e as InputEvent)[name]]).filter(([, v]) => v !== undefined));
 }
 /** What the decoders make of an event in its wire form: the id kept as its fingerprint. */
 function decodedForm(e: InputEvent): Record<string, unknown> {
@@ -99,6 +99,31 @@ test('a valid event of every type decodes to its fields, in the one shape every 
     t.deepEqual(fields(result.event), decodedForm(e));
     t.deepEqual(Object.keys(result.event), ONE_SHAPE, `${e.type}: same keys in the same order, unknown ones left out`);
   }
+});
+
+test('every field of an event reads back what was written, and a copy is an event of its own: changing it leaves the original as it was', (t) => {
+  const values: Record<(typeof EVENT_FIELDS)[number], unknown> = {
+    event_id: 'e-1', id_hash: 7, device_id: 'd', user_id: 'u', seq: 3, ts: 1_700_000_000_123, type: 'focus', x: 1.5, y: 2,
+    button: 'left', dx: -3, dy: 4, key: 'KeyA', char: 'a', modifiers: ['ctrl'], secure: false, text: 'copied',
+    frame_uri: 's3://f/1.png', context: { app: 'Slack', title: 't', url: null, participants: ['p'], tags: [] },
+    screen: { width: 1920, height: 1080, scale: 2 }, geo: 'US', duration_ms: 60_000, redacted: 'eu_context', eu_linked: true,
+  };
+  const e = newInputEvent(7, 'd', 'u', 3, 1_700_000_000_123, 'focus') as unknown as Record<string, unknown>;
+  for (const name of EVENT_FIELDS) {
+    t.is(e[name], name in { id_hash: 1, device_id: 1, user_id: 1, seq: 1, ts: 1, type: 1 } ? values[name] : undefined, `${name} before it is set`);
+    e[name] = values[name];
+  }
+  t.deepEqual(fields(e), values);
+  const copy = copyInputEvent(e as unknown as InputEvent) as unknown as Record<string, unknown>;
+  const { event_id: _, ...withoutWireId } = values;
+  t.deepEqual(fields(copy), withoutWireId, 'a copy has every field but the wire id (its fingerprint kept)');
+  for (const name of EVENT_FIELDS) if (name !== 'type') copy[name] = undefined;
+  t.deepEqual(fields(e), values, 'the original keeps every field its copy lost');
+  t.deepEqual(fields(copy), { type: 'focus' });
+  // an event with no uncommon field takes none on from an undefined write
+  const plain = newInputEvent(1, 'd', 'u', 0, 0, 'lock');
+  plain.geo = undefined;
+  t.deepEqual(plain, newInputEvent(1, 'd', 'u', 0, 0, 'lock'));
 });
 
 test('each kind of bad input is rejected with a reason naming the field', (t) => {

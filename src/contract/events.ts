@@ -96,66 +96,137 @@ export interface InputEvent {
 }
 
 /**
- * An event with every field of the contract present, absent ones `undefined`, always in the same
- * order. The decoders hand on only events of this shape, so every stage after them sees one
- * object layout and its property reads stay monomorphic: on a stream of billions of events, the
- * difference between one shape and a dozen is a large part of the per-event cost.
+ * The fields few events carry (each on at most a few percent of a stream): kept out of the event
+ * object itself, in one of these made only for the events that have any of them.
  */
-export function newInputEvent(id_hash: number, device_id: string, user_id: string, seq: number, ts: number, type: EventType): InputEvent {
-  return {
-    id_hash,
-    device_id,
-    user_id,
-    seq,
-    ts,
-    type,
-    x: undefined,
-    y: undefined,
-    button: undefined,
-    dx: undefined,
-    dy: undefined,
-    key: undefined,
-    char: undefined,
-    modifiers: undefined,
-    secure: undefined,
-    text: undefined,
-    frame_uri: undefined,
-    context: undefined,
-    screen: undefined,
-    geo: undefined,
-    duration_ms: undefined,
-    redacted: undefined,
-    eu_linked: undefined,
-  };
+class UncommonEventFields {
+  // class fields are defined before any constructor code runs: slower than stores, but these
+  // are made for few events
+  event_id: string | undefined = undefined;
+  button: MouseButton | undefined = undefined;
+  dx: number | undefined = undefined;
+  dy: number | undefined = undefined;
+  secure: boolean | undefined = undefined;
+  text: string | undefined = undefined;
+  frame_uri: string | undefined = undefined;
+  context: WindowContext | undefined = undefined;
+  screen: Screen | undefined = undefined;
+  geo: string | undefined = undefined;
+  duration_ms: number | undefined = undefined;
+  eu_linked: boolean | undefined = undefined;
 }
 
-/** A copy of an event in the shape `newInputEvent` gives (the privacy gate strips copies, never the input). */
+/**
+ * The one object layout every stage after the decoders sees, so their property reads stay
+ * monomorphic: on a stream of billions of events, the difference between one shape and a dozen is
+ * a large part of the per-event cost. It is also the largest thing replay allocates per event,
+ * 8 bytes a field: the fields most events carry are its own, the uncommon ones sit behind
+ * accessors in `UncommonEventFields`, which only events that carry one of them get (224 -> 144
+ * bytes an event). Stages read and write every field by its contract name, as on any `InputEvent`;
+ * only code that lists an event's own keys (tests) sees the difference, and uses `EVENT_FIELDS`.
+ */
+class ShapedInputEvent implements InputEvent {
+  // assigned in the constructor rather than as class fields: a class field is defined with
+  // [[DefineOwnProperty]] before the constructor runs, slower than plain stores, and `ts` would
+  // start as undefined, so that every event's time became a heap number of its own
+  declare id_hash: number | undefined;
+  declare device_id: string;
+  declare user_id: string;
+  declare seq: number;
+  declare ts: number;
+  declare type: EventType;
+  declare x: number | undefined;
+  declare y: number | undefined;
+  declare key: string | undefined;
+  declare char: string | undefined;
+  declare modifiers: readonly Modifier[] | undefined;
+  /** set on a seventh of the events of a typical stream (keystrokes in EU-linked windows), so kept here. */
+  declare redacted: Redaction | undefined;
+  private declare uncommon: UncommonEventFields | undefined;
+
+  constructor(id_hash: number | undefined, device_id: string, user_id: string, seq: number, ts: number, type: EventType) {
+    this.id_hash = id_hash;
+    this.device_id = device_id;
+    this.user_id = user_id;
+    this.seq = seq;
+    this.ts = ts;
+    this.type = type;
+    this.x = undefined;
+    this.y = undefined;
+    this.key = undefined;
+    this.char = undefined;
+    this.modifiers = undefined;
+    this.redacted = undefined;
+    this.uncommon = undefined;
+  }
+
+  /** Where an uncommon field is written: undefined into an event without any is no write at all. */
+  private uncommonFor(value: unknown): UncommonEventFields | undefined {
+    return value === undefined ? this.uncommon : (this.uncommon ??= new UncommonEventFields());
+  }
+
+  get event_id() { return this.uncommon?.event_id; }
+  set event_id(v) { const u = this.uncommonFor(v); if (u !== undefined) u.event_id = v; }
+  get button() { return this.uncommon?.button; }
+  set button(v) { const u = this.uncommonFor(v); if (u !== undefined) u.button = v; }
+  get dx() { return this.uncommon?.dx; }
+  set dx(v) { const u = this.uncommonFor(v); if (u !== undefined) u.dx = v; }
+  get dy() { return this.uncommon?.dy; }
+  set dy(v) { const u = this.uncommonFor(v); if (u !== undefined) u.dy = v; }
+  get secure() { return this.uncommon?.secure; }
+  set secure(v) { const u = this.uncommonFor(v); if (u !== undefined) u.secure = v; }
+  get text() { return this.uncommon?.text; }
+  set text(v) { const u = this.uncommonFor(v); if (u !== undefined) u.text = v; }
+  get frame_uri() { return this.uncommon?.frame_uri; }
+  set frame_uri(v) { const u = this.uncommonFor(v); if (u !== undefined) u.frame_uri = v; }
+  get context() { return this.uncommon?.context; }
+  set context(v) { const u = this.uncommonFor(v); if (u !== undefined) u.context = v; }
+  get screen() { return this.uncommon?.screen; }
+  set screen(v) { const u = this.uncommonFor(v); if (u !== undefined) u.screen = v; }
+  get geo() { return this.uncommon?.geo; }
+  set geo(v) { const u = this.uncommonFor(v); if (u !== undefined) u.geo = v; }
+  get duration_ms() { return this.uncommon?.duration_ms; }
+  set duration_ms(v) { const u = this.uncommonFor(v); if (u !== undefined) u.duration_ms = v; }
+  get eu_linked() { return this.uncommon?.eu_linked; }
+  set eu_linked(v) { const u = this.uncommonFor(v); if (u !== undefined) u.eu_linked = v; }
+}
+
+/** Every field of the contract, in its order: what an event has, whatever its layout. */
+export const EVENT_FIELDS = [
+  'event_id', 'id_hash', 'device_id', 'user_id', 'seq', 'ts', 'type', 'x', 'y', 'button', 'dx', 'dy', 'key', 'char',
+  'modifiers', 'secure', 'text', 'frame_uri', 'context', 'screen', 'geo', 'duration_ms', 'redacted', 'eu_linked',
+] as const satisfies readonly (keyof InputEvent)[];
+
+/**
+ * An event of the one layout (`ShapedInputEvent`) with no optional field set. The decoders hand on
+ * only events made here, and the privacy gate's copies are made here too.
+ */
+export function newInputEvent(id_hash: number, device_id: string, user_id: string, seq: number, ts: number, type: EventType): InputEvent {
+  return new ShapedInputEvent(id_hash, device_id, user_id, seq, ts, type);
+}
+
+/** A copy of an event in the one layout (the privacy gate strips copies, never the input). */
 export function copyInputEvent(e: InputEvent): InputEvent {
-  return {
-    id_hash: eventIdHash(e),
-    device_id: e.device_id,
-    user_id: e.user_id,
-    seq: e.seq,
-    ts: e.ts,
-    type: e.type,
-    x: e.x,
-    y: e.y,
-    button: e.button,
-    dx: e.dx,
-    dy: e.dy,
-    key: e.key,
-    char: e.char,
-    modifiers: e.modifiers,
-    secure: e.secure,
-    text: e.text,
-    frame_uri: e.frame_uri,
-    context: e.context,
-    screen: e.screen,
-    geo: e.geo,
-    duration_ms: e.duration_ms,
-    redacted: e.redacted,
-    eu_linked: e.eu_linked,
-  };
+  const copy = new ShapedInputEvent(eventIdHash(e), e.device_id, e.user_id, e.seq, e.ts, e.type);
+  copy.x = e.x;
+  copy.y = e.y;
+  copy.key = e.key;
+  copy.char = e.char;
+  copy.modifiers = e.modifiers;
+  copy.redacted = e.redacted;
+  // through the accessors: the copy gets uncommon fields of its own only if the event has some
+  copy.button = e.button;
+  copy.dx = e.dx;
+  copy.dy = e.dy;
+  copy.secure = e.secure;
+  copy.text = e.text;
+  copy.frame_uri = e.frame_uri;
+  copy.context = e.context;
+  copy.screen = e.screen;
+  copy.geo = e.geo;
+  copy.duration_ms = e.duration_ms;
+  copy.eu_linked = e.eu_linked;
+  return copy;
 }
 
 export type RegistryRecord =
