@@ -29,26 +29,58 @@ function distanceToSegment2(p: readonly number[], i: number, a: number, b: numbe
   return dx * dx + dy * dy;
 }
 
+/**
+ * Points arrays of paths taken whole, for the next paths to fill: a path grown by `push` from an
+ * empty array left about 60 bytes of outgrown arrays behind per move, a tenth of what replay
+ * allocated per event. They all have their room as their length (shrinking `length` would free
+ * the room) and hold doubles only, so every path reads one kind of array.
+ */
+const spareArrays: number[][] = [];
+/** few paths are open in one synchronous stretch of reducing; more spares would only hold memory. */
+const MAX_SPARE_ARRAYS = 64;
+/** room a path starts with: most paths between two actions are shorter. */
+const FIRST_ROOM_DOUBLES = 3 * 16;
+/** a longer path's array is let go rather than kept, so a spare never holds much. */
+const MAX_SPARE_DOUBLES = 3 * 256;
+const NO_POINTS: number[] = [];
+
+function arrayWithRoom(doubles: number): number[] {
+  // filled by push, so that it is a packed array of doubles (new Array(n) would be a holey one)
+  const points: number[] = [];
+  for (let i = 0; i < doubles; i++) points.push(0.5);
+  return points;
+}
+
+function release(points: number[]): void {
+  if (points !== NO_POINTS && points.length <= MAX_SPARE_DOUBLES && spareArrays.length < MAX_SPARE_ARRAYS) spareArrays.push(points);
+}
+
 export class PathBuffer {
   /**
-   * x, y, t of each point, one after the other, in a plain array of doubles rather than a typed
-   * array: it is let go whenever the path is taken whole (most of 50k open devices are between
-   * actions with no moves pending), and a new typed array per action cost more than the moves.
+   * x, y, t of each point, one after the other, in the first `3 * length` slots of a plain array
+   * of doubles rather than a typed array: it is handed back whenever the path is taken whole (most
+   * of 50k open devices are between actions with no moves pending), and a new typed array per
+   * action cost more than the moves.
    */
-  private points: number[] = [];
+  private points: number[] = NO_POINTS;
   length = 0;
 
   push(x: number, y: number, t: number): void {
-    this.points.push(x, y, t);
+    const at = 3 * this.length;
+    let p = this.points;
+    if (at + 3 > p.length) p = this.grow();
+    p[at] = x;
+    p[at + 1] = y;
+    p[at + 2] = t;
     this.length++;
   }
 
   clear(): void {
-    // every keystroke clears the path: when there is none, a new empty array each time was 5 of
-    // the ~365 bytes replay allocated per event
+    // every keystroke clears the path: most of the time there is none
     if (this.length === 0) return;
     this.length = 0;
-    this.points = [];
+    release(this.points);
+    this.points = NO_POINTS;
   }
 
   /**
@@ -72,12 +104,26 @@ export class PathBuffer {
     const rest = this.length - n;
     if (rest > 0) {
       p.copyWithin(0, 3 * n, 3 * this.length);
-      p.length = 3 * rest;
     } else {
-      this.points = [];
+      release(p);
+      this.points = NO_POINTS;
     }
     this.length = rest;
     return out;
+  }
+
+  private grow(): number[] {
+    const old = this.points;
+    let p: number[];
+    if (old === NO_POINTS) {
+      p = spareArrays.pop() ?? arrayWithRoom(FIRST_ROOM_DOUBLES);
+    } else {
+      p = arrayWithRoom(2 * old.length);
+      for (let i = 0; i < old.length; i++) p[i] = old[i];
+      release(old);
+    }
+    this.points = p;
+    return p;
   }
 
   /** Marks the points to keep in the shared scratch; iterative, so long paths cannot overflow the call stack. */
