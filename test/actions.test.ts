@@ -549,6 +549,34 @@ test('path simplification keeps the endpoints and removes points within epsilon'
   t.deepEqual(path.take(1, 3), [{ x: 1, y: 1, t_ms: 1 }]);
 });
 
+test('paths of devices reduced in turn keep their own points, however their room is handed from one to the next', (t) => {
+  // every point on its own line at epsilon 0 survives simplification only if the path holds exactly what was pushed
+  const devices = Array.from({ length: 5 }, () => new PathBuffer());
+  const pushed: Array<Array<[number, number, number]>> = devices.map(() => []);
+  const zigzag = (d: number, k: number): [number, number, number] => [d * 1000 + k, k % 2 === 0 ? d : d + 50, k];
+  for (let round = 0; round < 40; round++) {
+    for (let d = 0; d < devices.length; d++) {
+      // lengths across the first room, the growth and the largest room kept
+      const moves = ((round * 7 + d * 13) % 5) * 60 + 1;
+      for (let k = 0; k < moves; k++) {
+        const point = zigzag(d, pushed[d].length);
+        devices[d].push(...point);
+        pushed[d].push(point);
+      }
+      if ((round + d) % 3 === 0) devices[d].clear(), (pushed[d] = []);
+      else if ((round + d) % 3 === 1) {
+        const end = Math.floor(pushed[d].length / 2);
+        t.deepEqual(devices[d].take(end, 0).map((p) => [p.x, p.y, p.t_ms]), pushed[d].slice(0, end), `device ${d}, round ${round}: the first part`);
+        pushed[d] = pushed[d].slice(end);
+        t.is(devices[d].length, pushed[d].length);
+      } else {
+        t.deepEqual(devices[d].take(devices[d].length, 0).map((p) => [p.x, p.y, p.t_ms]), pushed[d], `device ${d}, round ${round}: the whole path`);
+        pushed[d] = [];
+      }
+    }
+  }
+});
+
 test('a long episode keeps every field of its actions while they are packed, at the precision the dataset holds them', (t) => {
   // twenty keys pressed while a drag is held, between clicks and scrolls: the packed log must keep
   // every field, the drag's place before the keys, and let a double click merge
