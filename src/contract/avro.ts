@@ -292,12 +292,28 @@ function readWideLong(b: Buffer): void {
 }
 
 /** The fingerprint of the id string at the cursor (see event-id.ts): the string itself is never made. */
+// Doubles and the words of strings are read through a DataView, which the compiler turns into one
+// load; `readDoubleLE` assembles a value byte by byte, as did the word loops before. One view per
+// Buffer read, checked by identity: asking a Buffer for its `.buffer` is a call the compiler does
+// not inline, and was half of `readDouble`'s time. The sources read many records from one Buffer
+// (an Avro block, a Kafka fetch's packed batch).
+let viewed: Buffer | undefined;
+let view: DataView = new DataView(new ArrayBuffer(0));
+
+function viewOf(b: Buffer): DataView {
+  if (b !== viewed) {
+    viewed = b;
+    view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  }
+  return view;
+}
+
 function readIdHash(b: Buffer): number {
   const len = readLong(b);
   const start = at;
   at += len;
   if (len < 0 || at > b.length) throw new Error('invalid or truncated string');
-  return idHashOfBytes(b, start, at);
+  return idHashOfBytes(viewOf(b), start, at);
 }
 
 /** Reads a string that is new almost every time (text, titles): decoded straight from the bytes. */
@@ -335,12 +351,13 @@ function readRepeatedString(b: Buffer): string {
   at = end;
   if (len < 0 || end > b.length) throw new Error('invalid or truncated string');
   if (len > INTERN_MAX_BYTES) return utf8Slice.call(b, start, end);
+  const bytes = viewOf(b);
   let hash = len;
   let bits = 0;
   let words = 0;
   let i = start;
   for (; i + 4 <= end; i += 4) {
-    const word = b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24);
+    const word = bytes.getInt32(i, true);
     bits |= word;
     wordsRead[words++] = word;
     hash = Math.imul(hash ^ word, 0x9e3779b1);
@@ -370,21 +387,10 @@ function readRepeatedString(b: Buffer): string {
   return fresh;
 }
 
-// Doubles are read through a DataView, which the compiler turns into one load; `readDoubleLE`
-// assembles the value byte by byte. One view per Buffer read, checked by identity: asking a Buffer
-// for its `.buffer` is a call the compiler does not inline, and was half of this function's time.
-// The sources read many records from one Buffer (an Avro block, a Kafka fetch's packed batch).
-let doublesOf: Buffer | undefined;
-let doubles: DataView = new DataView(new ArrayBuffer(0));
-
 function readDouble(b: Buffer): number {
   // past the end, `readDoubleLE` throws the error a truncated record has always reported
   if (at + 8 > b.length) return b.readDoubleLE(at);
-  if (b !== doublesOf) {
-    doublesOf = b;
-    doubles = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  }
-  const v = doubles.getFloat64(at, true);
+  const v = viewOf(b).getFloat64(at, true);
   at += 8;
   return v;
 }

@@ -22,19 +22,23 @@ function avalanche(h: number): number {
   return h ^ (h >>> 16);
 }
 
-/** The fingerprint of the id whose UTF-8 bytes lie between `start` and `end` of `b`. */
-export function idHashOfBytes(b: Uint8Array, start: number, end: number): number {
+/**
+ * The fingerprint of the id whose UTF-8 bytes lie between `start` and `end` of the bytes `view`
+ * shows. A DataView, not the bytes: its four-byte little-endian read is one load once compiled,
+ * where assembling a word from four byte reads was most of this function's time.
+ */
+export function idHashOfBytes(view: DataView, start: number, end: number): number {
   const length = end - start;
   if (length <= 0) return EMPTY_ID_HASH;
   let h = length;
   let i = start;
   for (; i + 4 <= end; i += 4) {
-    h = Math.imul(h ^ (b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24)), MULTIPLIER);
+    h = Math.imul(h ^ view.getInt32(i, true), MULTIPLIER);
     h ^= h >>> 15;
   }
   if (i < end) {
     let word = 0;
-    for (let shift = 0; i < end; i++, shift += 8) word |= b[i] << shift;
+    for (let shift = 0; i < end; i++, shift += 8) word |= view.getUint8(i) << shift;
     h = Math.imul(h ^ word, MULTIPLIER);
     h ^= h >>> 15;
   }
@@ -43,6 +47,7 @@ export function idHashOfBytes(b: Uint8Array, start: number, end: number): number
 }
 
 const scratch = new Uint8Array(64);
+const scratchView = new DataView(scratch.buffer);
 
 /** The fingerprint of an id given as a string: that of its UTF-8 bytes. */
 export function idHashOf(id: string): number {
@@ -58,10 +63,10 @@ export function idHashOf(id: string): number {
       }
       scratch[i] = code;
     }
-    if (ascii) return idHashOfBytes(scratch, 0, length);
+    if (ascii) return idHashOfBytes(scratchView, 0, length);
   }
   const bytes = Buffer.from(id, 'utf8');
-  return idHashOfBytes(bytes, 0, bytes.length);
+  return idHashOfBytes(new DataView(bytes.buffer, bytes.byteOffset, bytes.length), 0, bytes.length);
 }
 
 /**
