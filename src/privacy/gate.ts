@@ -338,7 +338,12 @@ export class PrivacyGate implements EventGate<DevicePrivacyState> {
     const euActive = !state.contextKnown || state.contextEuLinked || state.geoEu;
     const secure = (event.secure !== undefined && event.secure !== false) || event.redacted !== undefined;
     const type = event.type;
-    if (!euActive && !secure && type !== 'focus' && event.context === undefined && event.eu_linked === undefined) return event;
+    if (type !== 'focus' && event.context === undefined && event.eu_linked === undefined && event.redacted === undefined) {
+      if (!euActive && !secure) return event;
+      // nothing to strip or mark (moves, presses and scrolls in an EU-linked window): a copy would
+      // be the event again, and these were most of the copies made
+      if (type !== 'key_down' && type !== 'key_up' && event.char === undefined && event.key === undefined && event.text === undefined && event.frame_uri === undefined) return event;
+    }
 
     // fields are set to undefined, never deleted: a deleted property would change the object's shape
     const copy = copyInputEvent(event);
