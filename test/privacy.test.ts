@@ -350,6 +350,19 @@ test('AltGr and Option combinations count as typing; ctrl and meta shortcuts kee
   t.is(keptEvent(s.admit(ev(T0 + 9, 'key_down', { key: 'F5' }))).key, 'F5');
 });
 
+test('in an EU-linked window, content on an event of any type is stripped, whatever type usually carries it', (t) => {
+  const s = setup();
+  s.admit(focus(T0, { participants: ['u-fr'] }));
+  const content: Partial<InputEvent> = { char: 'a', key: 'KeyA', text: 'pasted secret', frame_uri: 's3://frames/1.png' };
+  for (const type of ['mouse_move', 'mouse_down', 'mouse_up', 'wheel', 'screen_frame', 'clipboard', 'key_down'] as const) {
+    const kept = keptEvent(s.admit(ev(T0 + 1, type, { x: 1, y: 2, button: 'left', dy: 1, ...content })));
+    t.deepEqual([kept.char, kept.key, kept.text, kept.frame_uri], [undefined, undefined, undefined, undefined], type);
+    t.is(kept.redacted, 'eu_context', `${type}: marked`);
+  }
+  const move = ev(T0 + 2, 'mouse_move', { x: 1, y: 2 });
+  t.deepEqual(keptEvent(s.admit(move)), move, 'a move carries nothing to strip or mark');
+});
+
 test('the gate never changes the event it was given', (t) => {
   const s = setup();
   s.admit(focus(T0, { participants: ['u-fr'] }));
