@@ -1,11 +1,11 @@
 // The product as an operator and an ML engineer use it: the CLI, real files, independent readers.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { adaptiveGrowingPercent, DEFAULT_HEAP_GROWING_PERCENT, heapGrowthSetting, SMALL_HEAP_BYTES, V8_HEAP_GROWING_PERCENT } from '../src/runtime.ts';
+import { tempDir } from './helpers/temp.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const KEY = 'cli-test-key-0123456789abcdef0123456789';
@@ -32,7 +32,7 @@ function filesWithHashes(dir: string): Record<string, string> {
   return out;
 }
 
-const tmp = () => mkdtempSync(join(tmpdir(), 'episodic-cli-'));
+const tmp = () => tempDir('cli');
 
 test('two replays of the same input with the same config and key write byte-identical files', (t) => {
   const a = join(tmp(), 'ds');

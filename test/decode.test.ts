@@ -1,6 +1,5 @@
 import test from 'ava';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import avro from 'avsc';
 import { copyInputEvent, EVENT_FIELDS, EVENT_TYPES, MODIFIERS, newInputEvent, type DeadLetter, type DecodedEvents, type SourceBatch, type InputEvent, type RegistryRecord } from '../src/contract/events.ts';
@@ -34,8 +33,9 @@ import {
   writeRegistryJsonl,
   type RawRecord,
 } from '../src/sources/file.ts';
+import { tempDir } from './helpers/temp.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'episodic-decode-'));
+const dir = tempDir('decode');
 const base = { device_id: 'dev-1', user_id: 'u-1' };
 let counter = 0;
 function ev(type: InputEvent['type'], fields: Partial<InputEvent> = {}): InputEvent {

@@ -4,8 +4,7 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseConfig } from '../src/config.ts';
 import type { InputEvent } from '../src/contract/events.ts';
@@ -20,6 +19,7 @@ import { writeDatasetFiles } from '../src/shards/dataset.ts';
 import { replay } from '../src/replay.ts';
 import { readDatasetRows, type Row } from './helpers/dataset.ts';
 import { FIXTURES_DIR, FIXTURE_KEY } from './helpers/fixtures.ts';
+import { tempDir } from './helpers/temp.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const OFFICE = join(FIXTURES_DIR, 'office-jsonl');
@@ -31,7 +31,7 @@ const ALONE = 'u-00004';
 
 /** The office fixture replayed into a fresh dir, Parquet and Arrow. */
 async function officeDataset(): Promise<string> {
-  const out = join(mkdtempSync(join(tmpdir(), 'episodic-erase-')), 'dataset');
+  const out = join(tempDir('erase'), 'dataset');
   await replay({
     config: parseConfig('output:\n  formats: [parquet, arrow]\n'),
     input: join(OFFICE, 'events.jsonl'),
@@ -201,7 +201,7 @@ test('rowsFromTable reads a shard back into the rows that wrote it: re-encoding 
     const bytes = readFileSync(join(dir, shard.path));
     const rows = rowsFromTable(readShardTable(join(dir, shard.path)));
     t.is(rows.length, shard.rows);
-    const again = join(mkdtempSync(join(tmpdir(), 'episodic-erase-')), 'again');
+    const again = join(tempDir('erase'), 'again');
     t.like(await rewrite(again, shard, rows), { sha256: shard.sha256, row_groups: shard.row_groups });
     t.true(readFileSync(join(again, shard.path)).equals(bytes), shard.path);
   }
@@ -225,13 +225,13 @@ test('an erased shard is what the writer writes for the remaining rows, across b
     await writer.flush();
     return writer.shards;
   };
-  const dir = join(mkdtempSync(join(tmpdir(), 'episodic-erase-')), 'all');
+  const dir = join(tempDir('erase'), 'all');
   const shards = await write(dir, rows);
   writeDatasetFiles(dir, { name: 'demo', configHash: 'abc', shards, counters: {} });
   t.true(shards[0].row_groups! > 2);
   await eraseUser(dir, 'user-3', { rowGroupBytes });
 
-  const expected = join(mkdtempSync(join(tmpdir(), 'episodic-erase-')), 'kept');
+  const expected = join(tempDir('erase'), 'kept');
   const [kept] = await write(expected, rows.filter((r) => r.user !== 'user-3'));
   t.true(readFileSync(join(dir, kept.path)).equals(readFileSync(join(expected, kept.path))));
   t.deepEqual(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')).shards, [kept]);
@@ -246,7 +246,7 @@ async function rewrite(dir: string, info: ShardInfo, rows: EpisodeRow[], rowGrou
 }
 
 test('erase needs --dataset and --user, refuses to run without the pseudonym key, and refuses a dir that is no dataset', (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'episodic-erase-'));
+  const dir = tempDir('erase');
   t.is(episodic(['erase', '--dataset', dir]).status, 2);
   const noKey = episodic(['erase', '--dataset', dir, '--user', SHARING], { EPISODIC_PSEUDONYM_KEY: '' });
   t.not(noKey.status, 0);

@@ -3,8 +3,7 @@
 // cannot be used go to the dead-letter topic without stopping anything.
 import test from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Kafka, KafkaMessage } from 'kafkajs';
@@ -17,6 +16,7 @@ import { writeEventsJsonl, writeRegistryJsonl } from '../src/sources/file.ts';
 import { replay } from '../src/replay.ts';
 import { readShardTable } from '../src/inspect.ts';
 import { ensureBroker, uniqueName, type Broker } from './helpers/kafka.ts';
+import { tempDir } from './helpers/temp.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'episodic.js');
@@ -25,7 +25,7 @@ const GENERATE = { seed: 11, devices: 6, events: 20_000 };
 // short gaps so 20k events make dozens of episodes, and a crash lands between many of them
 const SESSION = { inactivity_gap_ms: 4000, grace_ms: 1000, max_duration_ms: 20000, min_actions: 3 };
 
-const work = mkdtempSync(join(tmpdir(), 'episodic-kafka-test-'));
+const work = tempDir('kafka-test');
 let broker: Broker;
 let events: InputEvent[];
 const files = { all: join(work, 'events.jsonl'), first: join(work, 'first.jsonl'), second: join(work, 'second.jsonl'), registry: join(work, 'registry.jsonl') };

@@ -5,8 +5,7 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { tableFromIPC, type Table } from 'apache-arrow';
 import { loadConfig } from '../src/config.ts';
@@ -16,6 +15,7 @@ import { readShardTable } from '../src/inspect.ts';
 import { Pipeline, type SourceRecord } from '../src/pipeline.ts';
 import { PrivacyAudit, Registry, scrubText } from '../src/privacy/index.ts';
 import { FIXTURES_DIR, FIXTURE_KEY } from './helpers/fixtures.ts';
+import { tempDir } from './helpers/temp.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const FIXTURE = join(FIXTURES_DIR, 'privacy-canaries');
@@ -82,7 +82,7 @@ function episodic(args: string[]) {
 
 /** Replays the fixture through the CLI; returns the dataset dir (dead letters go beside it, by design). */
 function replayWithCli(): string {
-  const out = join(mkdtempSync(join(tmpdir(), 'episodic-canaries-')), 'dataset');
+  const out = join(tempDir('canaries'), 'dataset');
   const r = episodic([
     'replay',
     '--config', join(FIXTURE, 'pipeline.yaml'),

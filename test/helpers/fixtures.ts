@@ -1,10 +1,10 @@
 // Fixtures: small recorded streams in fixtures/<name>/ with the results a replay must give.
-import { mkdtempSync, readFileSync, readdirSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadConfig, DEFAULT_CONFIG_PATH } from '../../src/config.ts';
 import { replay } from '../../src/replay.ts';
 import { summarizeDataset, type DatasetSummary } from './dataset.ts';
+import { tempDir } from './temp.ts';
 
 export const FIXTURES_DIR = resolve(import.meta.dirname, '../../fixtures');
 /** A key for fixtures only, so expected results are stable. Never use it for real data. */
@@ -36,9 +36,9 @@ export interface FixtureResult {
   out: string;
 }
 
-export async function replayFixture(spec: FixtureSpec, out = mkdtempSync(join(tmpdir(), `episodic-${spec.name}-`))): Promise<FixtureResult> {
+export async function replayFixture(spec: FixtureSpec, out = tempDir(spec.name)): Promise<FixtureResult> {
   const config = loadConfig(spec.config ? join(spec.dir, spec.config) : DEFAULT_CONFIG_PATH);
-  const deadLetterPath = join(out, '..', `${spec.name}-${process.pid}-dead-letter.jsonl`);
+  const deadLetterPath = join(out, 'dead-letter.jsonl');
   const dataset = join(out, 'dataset');
   await replay({
     config,
