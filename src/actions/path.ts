@@ -36,7 +36,7 @@ function distanceToSegment2(p: readonly number[], i: number, a: number, b: numbe
  * the room) and hold doubles only, so every path reads one kind of array.
  */
 const spareArrays: number[][] = [];
-/** few paths are open in one synchronous stretch of reducing; more spares would only hold memory. */
+/** paths end about as often as others begin, so a few spares serve them all; more would only hold memory. */
 const MAX_SPARE_ARRAYS = 64;
 /** room a path starts with: most paths between two actions are shorter. */
 const FIRST_ROOM_DOUBLES = 3 * 16;

@@ -291,9 +291,8 @@ function readWideLong(b: Buffer): void {
   wideLong[0] = (n & 1) === 0 || f > Number.MAX_SAFE_INTEGER ? f / 2 : -(f + 1) / 2;
 }
 
-/** The fingerprint of the id string at the cursor (see event-id.ts): the string itself is never made. */
-// Doubles and the words of strings are read through a DataView, which the compiler turns into one
-// load; `readDoubleLE` assembles a value byte by byte, as did the word loops before. One view per
+// Doubles and the four-byte words of strings are read through a DataView, which the compiler turns
+// into one load, where `readDoubleLE` or four byte reads assemble them byte by byte. One view per
 // Buffer read, checked by identity: asking a Buffer for its `.buffer` is a call the compiler does
 // not inline, and was half of `readDouble`'s time. The sources read many records from one Buffer
 // (an Avro block, a Kafka fetch's packed batch).
@@ -308,6 +307,7 @@ function viewOf(b: Buffer): DataView {
   return view;
 }
 
+/** The fingerprint of the id string at the cursor (see event-id.ts): the string itself is never made. */
 function readIdHash(b: Buffer): number {
   const len = readLong(b);
   const start = at;

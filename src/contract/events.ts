@@ -126,9 +126,8 @@ class UncommonEventFields {
  * only code that lists an event's own keys (tests) sees the difference, and uses `EVENT_FIELDS`.
  */
 class ShapedInputEvent implements InputEvent {
-  // assigned in the constructor rather than as class fields: a class field is defined with
-  // [[DefineOwnProperty]] before the constructor runs, slower than plain stores, and `ts` would
-  // start as undefined, so that every event's time became a heap number of its own
+  // assigned in the constructor rather than declared as class fields: a class field is defined
+  // with [[DefineOwnProperty]] before the constructor runs, slower than plain stores
   declare id_hash: number | undefined;
   declare device_id: string;
   declare user_id: string;
