@@ -871,19 +871,52 @@ async function measureScaling(plan: Plan, work: string, results: Results): Promi
     log(`scaling: ${events.toLocaleString('en-US')} events`);
     // the replay measurement already ran this size: the same run again would only cost time
     const measured = (results.replay as { replay?: Timed; input?: { events: number } } | undefined);
-    let r: Timed;
+    let r: ReplayRun;
     if (measured?.replay && measured.input?.events === events) {
-      r = measured.replay;
+      r = measured.replay as ReplayRun;
     } else {
       const s = await stream(work, events, plan.throughputDevices);
       const out = join(work, `out-scaling-${events}`);
-      r = await inChild<Timed>({ kind: 'replay', input: s.events, registry: s.registry, out });
+      r = await inChild<ReplayRun>({ kind: 'replay', input: s.events, registry: s.registry, out });
       rmSync(out, { recursive: true, force: true });
     }
     log(`  ${rate(r.events_per_s)}, peak RSS ${r.peak_rss_mib.toFixed(0)} MiB`);
-    runs.push({ events, devices: plan.throughputDevices, events_per_s: r.events_per_s, seconds: r.seconds, peak_rss_mib: r.peak_rss_mib });
+    runs.push({
+      events,
+      devices: plan.throughputDevices,
+      events_per_s: r.events_per_s,
+      seconds: r.seconds,
+      cpu_s: r.cpu_s,
+      main_thread_cpu_s: r.main_thread_cpu_s,
+      peak_rss_mib: r.peak_rss_mib,
+    });
   }
   results.scaling = runs;
+  results.steady_state = steadyState(runs);
+}
+
+const MIN_STEADY_STATE_EVENTS = 1_000_000;
+
+/**
+ * What each event costs once the process is warm: the difference between the two longest streams,
+ * in time and CPU, so that what every run pays once (startup, the JIT compiling the hot path and
+ * recompiling it as rare events first turn up, about 1 CPU-s on the machine of PERFORMANCE.md)
+ * drops out, as in `npm run bench:instructions`. A stream job runs for billions of events: this is
+ * its rate per core.
+ */
+function steadyState(runs: { events: number; seconds: number; cpu_s: number; main_thread_cpu_s: number | null }[]) {
+  if (runs.length < 2) return null;
+  const [shorter, longer] = runs.slice(-2);
+  const events = longer.events - shorter.events;
+  // the quick plan's streams are within the warm-up, where a longer one can take less time
+  if (events < MIN_STEADY_STATE_EVENTS || longer.seconds <= shorter.seconds || longer.cpu_s <= shorter.cpu_s) return null;
+  return {
+    from_events: shorter.events,
+    to_events: longer.events,
+    events_per_s: events / (longer.seconds - shorter.seconds),
+    events_per_cpu_s: events / (longer.cpu_s - shorter.cpu_s),
+    events_per_main_thread_cpu_s: longer.main_thread_cpu_s === null || shorter.main_thread_cpu_s === null ? null : events / (longer.main_thread_cpu_s - shorter.main_thread_cpu_s),
+  };
 }
 
 const KAFKA_PARTITIONS = 4;
@@ -1101,6 +1134,14 @@ function table(results: Results): string {
   }
   if (r.scaling) {
     for (const s of r.scaling) rows.push([`scaling: ${s.events.toLocaleString('en-US')} events`, `${rate(s.events_per_s)}  peak ${s.peak_rss_mib.toFixed(0)} MiB`]);
+  }
+  if (r.steady_state) {
+    const w = r.steady_state;
+    const mainThread = w.events_per_main_thread_cpu_s === null ? '' : `; main thread ${rate(w.events_per_main_thread_cpu_s, 'per CPU-s')}`;
+    rows.push([
+      `steady state: the events from ${w.from_events.toLocaleString('en-US')} to ${w.to_events.toLocaleString('en-US')}`,
+      `${rate(w.events_per_s)}, ${rate(w.events_per_cpu_s, 'per CPU-s')} (all threads)${mainThread}`,
+    ]);
   }
   const ratios = results.ratios as Record<string, number | null>;
   for (const [name, value] of Object.entries(ratios)) rows.push([`ratio ${name}`, value === null ? 'n/a' : value.toFixed(2)]);
