@@ -140,7 +140,9 @@ test('each kind of bad input is rejected with a reason naming the field', (t) =>
     ['missing type', { ...ev('lock'), type: undefined }, "field 'type'"],
     ['infinite x', ev('mouse_move', { x: Infinity, y: 1 }), "field 'x': expected finite number within int32 (pixels), got Infinity"],
     ['x beyond int32', ev('mouse_move', { x: 1, y: 5e9 }), "field 'y': expected finite number within int32 (pixels), got integer 5000000000"],
-    ['NaN dy', ev('wheel', { dx: 0, dy: NaN }), "field 'dy': expected finite number, got NaN"],
+    ['NaN dy', ev('wheel', { dx: 0, dy: NaN }), "field 'dy': expected finite number within ±16777216, got NaN"],
+    // float32 in the dataset, summed over a scroll: near its limit a sum would be Infinity
+    ['dx beyond what a wheel scrolls', ev('wheel', { dx: -3e38, dy: 0 }), "field 'dx': expected finite number within ±16777216, got integer -3e+38"],
     ['unknown button', { ...ev('mouse_down', { x: 1, y: 1 }), button: 'back' }, "field 'button': unknown button 'back'"],
     ['unknown modifier', { ...ev('key_down', { key: 'KeyA' }), modifiers: ['ctrl', 'hyper'] }, "field 'modifiers[1]': unknown modifier 'hyper'"],
     ['modifiers not array', { ...ev('key_down', { key: 'KeyA' }), modifiers: 'ctrl' }, "field 'modifiers'"],

@@ -237,9 +237,18 @@ function requiredForType(e: InputEvent): string | undefined {
   }
 }
 
-function finiteOrAbsent(value: number | undefined): boolean {
-  return value === undefined || (value - value === 0);
+/**
+ * Scroll amounts are float32 in the dataset and summed over a scroll: beyond 2^24, where float32
+ * stops holding every integer, a value is no wheel's, and one near float32's limit would make
+ * Infinity in the column.
+ */
+const MAX_SCROLL_AMOUNT = 2 ** 24;
+
+function scrollAmountOrAbsent(value: number | undefined): boolean {
+  return value === undefined || (value - value === 0 && value <= MAX_SCROLL_AMOUNT && value >= -MAX_SCROLL_AMOUNT);
 }
+
+const SCROLL = `finite number within ±${MAX_SCROLL_AMOUNT}`;
 
 /** pixel positions are int32 in the dataset, rounded: anything farther out is not a screen position. */
 function pixelOrAbsent(value: number | undefined): boolean {
@@ -251,9 +260,9 @@ const PIXEL = 'finite number within int32 (pixels)';
 /**
  * The value rules of the contract, for an event in the `newInputEvent` shape whose fields already
  * have the right types (a typed decoder such as Avro guarantees them; `decodeEvent` checks them
- * first for JSON): non-empty ids, integer times, finite coordinates (pixels within int32), a
- * positive screen, and what each event type needs. Fills a wheel event's missing axis with 0.
- * Returns the reason it fails, or undefined. Allocates nothing for a valid event: it runs on
+ * first for JSON): non-empty ids, integer times, finite coordinates (pixels within int32), scroll
+ * amounts within ±2^24, a positive screen, and what each event type needs. Fills a wheel event's
+ * missing axis with 0. Returns the reason it fails, or undefined. Allocates nothing for a valid event: it runs on
  * every event of the stream.
  */
 export function checkEventValues(e: InputEvent): string | undefined {
@@ -265,8 +274,8 @@ export function checkEventValues(e: InputEvent): string | undefined {
   if (!isEpochMs(e.ts)) return fieldReason('ts', 'integer epoch ms', e.ts);
   if (!pixelOrAbsent(e.x)) return fieldReason('x', PIXEL, e.x);
   if (!pixelOrAbsent(e.y)) return fieldReason('y', PIXEL, e.y);
-  if (!finiteOrAbsent(e.dx)) return fieldReason('dx', 'finite number', e.dx);
-  if (!finiteOrAbsent(e.dy)) return fieldReason('dy', 'finite number', e.dy);
+  if (!scrollAmountOrAbsent(e.dx)) return fieldReason('dx', SCROLL, e.dx);
+  if (!scrollAmountOrAbsent(e.dy)) return fieldReason('dy', SCROLL, e.dy);
   const duration = e.duration_ms;
   if (duration !== undefined && !(Number.isSafeInteger(duration) && duration >= 0)) return fieldReason('duration_ms', 'non-negative integer ms', duration);
   const screen = e.screen;
