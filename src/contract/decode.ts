@@ -262,8 +262,8 @@ const PIXEL = 'finite number within int32 (pixels)';
  * have the right types (a typed decoder such as Avro guarantees them; `decodeEvent` checks them
  * first for JSON): non-empty ids, integer times, finite coordinates (pixels within int32), scroll
  * amounts within ±2^24, a positive screen, and what each event type needs. Fills a wheel event's
- * missing axis with 0. Returns the reason it fails, or undefined. Allocates nothing for a valid event: it runs on
- * every event of the stream.
+ * missing axis with 0. Returns the reason it fails, or undefined. Allocates nothing for a valid
+ * event: it runs on every event of the stream.
  */
 export function checkEventValues(e: InputEvent): string | undefined {
   // decoders keep the id's fingerprint, not the id: the empty one has its own

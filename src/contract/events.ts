@@ -159,35 +159,36 @@ class ShapedInputEvent implements InputEvent {
     this.uncommon = undefined;
   }
 
-  /** Where an uncommon field is written: undefined into an event without any is no write at all. */
-  private uncommonFor(value: unknown): UncommonEventFields | undefined {
-    return value === undefined ? this.uncommon : (this.uncommon ??= new UncommonEventFields());
+  /** Writes an uncommon field: undefined into an event without any is no write at all. */
+  private setUncommon<K extends keyof UncommonEventFields>(name: K, value: UncommonEventFields[K]): void {
+    if (value !== undefined) (this.uncommon ??= new UncommonEventFields())[name] = value;
+    else if (this.uncommon !== undefined) this.uncommon[name] = value;
   }
 
   get event_id() { return this.uncommon?.event_id; }
-  set event_id(v) { const u = this.uncommonFor(v); if (u !== undefined) u.event_id = v; }
+  set event_id(v) { this.setUncommon('event_id', v); }
   get button() { return this.uncommon?.button; }
-  set button(v) { const u = this.uncommonFor(v); if (u !== undefined) u.button = v; }
+  set button(v) { this.setUncommon('button', v); }
   get dx() { return this.uncommon?.dx; }
-  set dx(v) { const u = this.uncommonFor(v); if (u !== undefined) u.dx = v; }
+  set dx(v) { this.setUncommon('dx', v); }
   get dy() { return this.uncommon?.dy; }
-  set dy(v) { const u = this.uncommonFor(v); if (u !== undefined) u.dy = v; }
+  set dy(v) { this.setUncommon('dy', v); }
   get secure() { return this.uncommon?.secure; }
-  set secure(v) { const u = this.uncommonFor(v); if (u !== undefined) u.secure = v; }
+  set secure(v) { this.setUncommon('secure', v); }
   get text() { return this.uncommon?.text; }
-  set text(v) { const u = this.uncommonFor(v); if (u !== undefined) u.text = v; }
+  set text(v) { this.setUncommon('text', v); }
   get frame_uri() { return this.uncommon?.frame_uri; }
-  set frame_uri(v) { const u = this.uncommonFor(v); if (u !== undefined) u.frame_uri = v; }
+  set frame_uri(v) { this.setUncommon('frame_uri', v); }
   get context() { return this.uncommon?.context; }
-  set context(v) { const u = this.uncommonFor(v); if (u !== undefined) u.context = v; }
+  set context(v) { this.setUncommon('context', v); }
   get screen() { return this.uncommon?.screen; }
-  set screen(v) { const u = this.uncommonFor(v); if (u !== undefined) u.screen = v; }
+  set screen(v) { this.setUncommon('screen', v); }
   get geo() { return this.uncommon?.geo; }
-  set geo(v) { const u = this.uncommonFor(v); if (u !== undefined) u.geo = v; }
+  set geo(v) { this.setUncommon('geo', v); }
   get duration_ms() { return this.uncommon?.duration_ms; }
-  set duration_ms(v) { const u = this.uncommonFor(v); if (u !== undefined) u.duration_ms = v; }
+  set duration_ms(v) { this.setUncommon('duration_ms', v); }
   get eu_linked() { return this.uncommon?.eu_linked; }
-  set eu_linked(v) { const u = this.uncommonFor(v); if (u !== undefined) u.eu_linked = v; }
+  set eu_linked(v) { this.setUncommon('eu_linked', v); }
 }
 
 /** Every field of the contract, in its order: what an event has, whatever its layout. */
