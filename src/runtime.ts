@@ -3,10 +3,10 @@ import v8 from 'node:v8';
 
 /** The smallest step the old generation grows by after a full collection, unless the operator sets one. */
 export const DEFAULT_HEAP_GROWING_PERCENT = 20;
-/** V8's own step (its `--heap-growing-percent` default), the largest the adaptive one takes. */
-export const V8_HEAP_GROWING_PERCENT = 100;
-/** An old generation under this size grows by V8's own step; a larger one by 20%. */
-export const SMALL_HEAP_BYTES = 64 * 1024 * 1024;
+/** The largest step the adaptive one takes (a heap of a few MiB), and the largest EPISODIC_HEAP_GROWING_PERCENT. */
+export const MAX_HEAP_GROWING_PERCENT = 1000;
+/** The old generation may fill to this size before a full collection, however small it is. */
+export const HEAP_FLOOR_BYTES = 96 * 1024 * 1024;
 const FOLLOW_EVERY_MS = 250;
 
 /**
@@ -20,20 +20,24 @@ export function heapGrowthSetting(execArgv: readonly string[], env: NodeJS.Proce
   const requested = env.EPISODIC_HEAP_GROWING_PERCENT;
   if (requested === undefined || requested.trim() === '') return 'adaptive';
   const percent = Number(requested);
-  if (!Number.isInteger(percent) || percent < 1 || percent > 1000) {
-    throw new Error(`EPISODIC_HEAP_GROWING_PERCENT must be a whole number from 1 to 1000 (V8's own default is 100), not ${JSON.stringify(requested)}`);
+  if (!Number.isInteger(percent) || percent < 1 || percent > MAX_HEAP_GROWING_PERCENT) {
+    throw new Error(`EPISODIC_HEAP_GROWING_PERCENT must be a whole number from 1 to ${MAX_HEAP_GROWING_PERCENT} (V8's own default is 100), not ${JSON.stringify(requested)}`);
   }
   return percent;
 }
 
 /**
- * The step for an old generation that holds `oldGenerationBytes`: V8's own while it is small (the
- * room that leaves is under 64 MiB), 20% once it is larger. Not a sliding scale between the two:
- * a heap that grows through the middle sizes on its way to tens of thousands of open devices
- * would take the larger room with it and peak higher (532 against 498 MiB at 50k devices).
+ * The step for an old generation that holds `oldGenerationBytes`: the one that lets it fill to
+ * HEAP_FLOOR_BYTES, or 20% once it is past five sixths of that. The limit it sets is never above
+ * the larger of the floor and 1.2 times the heap, so a heap that grows through the middle sizes on
+ * its way to tens of thousands of open devices takes no larger room with it (a step of 100% up to
+ * 64 MiB did: 532 against 498 MiB at 50k devices). `oldGenerationBytes` is read between
+ * collections, garbage included, so the live size V8 applies the step to is smaller and the
+ * limit lower than the floor: erring that way costs a collection, the other way memory.
  */
 export function adaptiveGrowingPercent(oldGenerationBytes: number): number {
-  return oldGenerationBytes < SMALL_HEAP_BYTES ? V8_HEAP_GROWING_PERCENT : DEFAULT_HEAP_GROWING_PERCENT;
+  const toFloor = Math.ceil((HEAP_FLOOR_BYTES / Math.max(oldGenerationBytes, 1) - 1) * 100);
+  return Math.min(MAX_HEAP_GROWING_PERCENT, Math.max(DEFAULT_HEAP_GROWING_PERCENT, toFloor));
 }
 
 function oldGenerationBytes(): number {
@@ -57,9 +61,10 @@ function followOldGeneration(): void {
  * workloads: a consumer holding tens of thousands of open episodes then sat at about three times
  * its live heap, so the CLI had grown it in 20% steps. On a small heap (a few dozen devices) such
  * steps make V8 collect every few MB, and its marking threads took a quarter of replay's CPU
- * (docs/PERFORMANCE.md, session 8). So the step follows the heap, checked four times a second:
- * V8's own under 64 MiB of old generation, 20% above (the flag is process-wide, and V8 reads it
- * at every full collection). It follows the isolate this is called in; `episodic run` hands it to
+ * (docs/PERFORMANCE.md, session 8); V8's own step still collected every ~30 MB promoted there, a
+ * tenth of a replay's CPU (session 11). So the step follows the heap, checked four times a second:
+ * room up to 96 MiB of old generation while it is small, 20% past that (the flag is process-wide,
+ * and V8 reads it at every full collection). It follows the isolate this is called in; `episodic run` hands it to
  * the pipeline thread, where the open episodes are (`stopFollowingHeap` on the main thread). An
  * operator's EPISODIC_HEAP_GROWING_PERCENT, or node's own flag, fixes the step instead.
  */

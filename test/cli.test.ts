@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
-import { adaptiveGrowingPercent, DEFAULT_HEAP_GROWING_PERCENT, heapGrowthSetting, SMALL_HEAP_BYTES, V8_HEAP_GROWING_PERCENT } from '../src/runtime.ts';
+import { adaptiveGrowingPercent, DEFAULT_HEAP_GROWING_PERCENT, HEAP_FLOOR_BYTES, heapGrowthSetting, MAX_HEAP_GROWING_PERCENT } from '../src/runtime.ts';
 import { tempDir } from './helpers/temp.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -65,16 +65,19 @@ test('the heap growth step adapts unless EPISODIC_HEAP_GROWING_PERCENT fixes it,
   t.is(episodic(['validate', join(ROOT, 'pipelines', 'default.yaml')], { EPISODIC_HEAP_GROWING_PERCENT: '100' }).status, 0);
 });
 
-test('the adaptive heap growth step leaves a small heap V8\'s own room and a large one 20%', (t) => {
+test('the adaptive heap growth step lets a small heap fill to the floor and grows a large one by 20%', (t) => {
   const MiB = 1024 * 1024;
-  t.is(adaptiveGrowingPercent(0), V8_HEAP_GROWING_PERCENT);
-  t.is(adaptiveGrowingPercent(40 * MiB), V8_HEAP_GROWING_PERCENT);
-  t.is(adaptiveGrowingPercent(SMALL_HEAP_BYTES), DEFAULT_HEAP_GROWING_PERCENT);
+  t.is(adaptiveGrowingPercent(0), MAX_HEAP_GROWING_PERCENT);
+  t.is(adaptiveGrowingPercent(24 * MiB), 300);
+  t.is(adaptiveGrowingPercent(48 * MiB), 100);
+  t.is(adaptiveGrowingPercent(HEAP_FLOOR_BYTES), DEFAULT_HEAP_GROWING_PERCENT);
   t.is(adaptiveGrowingPercent(2048 * MiB), DEFAULT_HEAP_GROWING_PERCENT);
-  // the room it leaves is never more than the small heap's size or 20%, whichever is larger
+  // the limit it sets is never past the floor or 1.2 times the heap, whichever is larger
   for (let mib = 1; mib < 4096; mib += 7) {
-    const room = (adaptiveGrowingPercent(mib * MiB) / 100) * mib * MiB;
-    t.true(room <= Math.max(SMALL_HEAP_BYTES, 0.2 * mib * MiB), `${mib} MiB`);
+    const limit = (1 + adaptiveGrowingPercent(mib * MiB) / 100) * mib * MiB;
+    t.true(limit <= Math.max(HEAP_FLOOR_BYTES, 1.2 * mib * MiB) + 0.01 * mib * MiB, `${mib} MiB`);
+    // and a heap is never grown by less than 20%
+    t.true(adaptiveGrowingPercent(mib * MiB) >= DEFAULT_HEAP_GROWING_PERCENT, `${mib} MiB`);
   }
 });
 

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { tableToIPC } from 'apache-arrow';
 import { blankAction, type Action, type EpisodeRow, type Split } from '../src/contract/episode.ts';
 import { EpisodeColumns, encodeEpisodes } from '../src/shards/columns.ts';
 import { EPISODE_SCHEMA, SCHEMA_VERSION_KEY, describeSchema } from '../src/shards/schema.ts';
@@ -177,6 +178,17 @@ test('encoded table has the dataset schema, its version metadata, and every valu
   const want = ROWS.map((r) => ({ ...(expected(r) as object), start_day: Date.parse(`${r.start_day}T00:00:00Z`) }));
   t.deepEqual(back, JSON.parse(JSON.stringify(want)));
   t.is(Date.parse('1999-12-31T00:00:00Z') % DAY, 0);
+});
+
+test('a builder that refills its arrays encodes each batch as a fresh builder would, nulls and offsets included', (t) => {
+  // batches of different sizes and null patterns: a stale value, validity bit or offset of the
+  // previous batch would show in the next one's bytes
+  const batches = [ROWS, manyRows(700), ROWS.slice(1), manyRows(3), [...ROWS].reverse()];
+  const refilled = new EpisodeColumns(true);
+  for (const rows of batches) {
+    for (const row of rows) refilled.append(row);
+    t.deepEqual(tableToIPC(refilled.finish(), 'stream'), tableToIPC(encodeEpisodes(rows), 'stream'));
+  }
 });
 
 test('a row that breaks the contract is refused instead of written wrong', (t) => {

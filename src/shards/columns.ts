@@ -1,6 +1,10 @@
 // Episode rows to Arrow columns. Values go straight into growable typed arrays and offset arrays,
 // which become Arrow Data with makeData: per-row builder.append is ~20x slower on nested rows.
 // EpisodeColumns is local mutable state; from outside, encodeEpisodes is a pure function.
+// A builder that refills its arrays (the shard writer's) keeps them from one batch to the next:
+// made afresh, each batch grew its ~40 arrays from 256 slots to megabytes again, and those arrays,
+// alive for as long as the batch filled, died in the old generation, where V8 counts their bytes
+// towards starting a full collection (docs/PERFORMANCE.md, session 11).
 import { makeData, RecordBatch, Table, Struct, List, type Data, type DataType, type Field } from 'apache-arrow';
 import { datasetInt32, type EpisodeRow } from '../contract/episode.ts';
 import { EPISODE_SCHEMA } from './schema.ts';
@@ -45,6 +49,14 @@ abstract class Column {
   private committedNulls = 0;
 
   constructor(readonly name: string, readonly nullable: boolean) {}
+
+  /** Empties the column for the next batch, keeping its arrays (the last batch's Data views them). */
+  clear(): void {
+    this.length = 0;
+    this.validity = null;
+    this.committedLength = 0;
+    this.committedNulls = 0;
+  }
 
   /** the values so far belong to complete rows. */
   commit(): void {
@@ -185,6 +197,11 @@ class Utf8Column extends Column {
     this.end = this.offsets[this.length];
   }
 
+  override clear(): void {
+    super.clear();
+    this.end = 0;
+  }
+
   bytes(): number {
     return this.end + this.length * 4;
   }
@@ -259,7 +276,8 @@ export function dayNumber(day: string): number {
 /**
  * Appends episode rows column by column; `finish()` hands the columns over as an Arrow table and
  * starts empty again. `byteLength` is the uncompressed size of what is buffered: the shard writer
- * rotates on it.
+ * rotates on it. With `refill`, the next rows go into the same arrays: a table `finish` returned is
+ * valid only until the next `append` (the shard writer serializes each one at once).
  */
 export class EpisodeColumns {
   private rows = 0;
@@ -324,6 +342,8 @@ export class EpisodeColumns {
     ...Object.values(this.act),
     ...Object.values(this.point),
   ];
+
+  constructor(private readonly refill = false) {}
 
   get rowCount(): number {
     return this.rows;
@@ -494,8 +514,15 @@ export class EpisodeColumns {
   }
 
   private reset(): void {
-    const fresh = new EpisodeColumns();
-    Object.assign(this, fresh);
+    this.rows = 0;
+    this.actionCount = 0;
+    this.lastDay = '';
+    if (this.refill) {
+      for (const column of this.columnList) column.clear();
+    } else {
+      const fresh = new EpisodeColumns();
+      Object.assign(this, fresh);
+    }
   }
 }
 

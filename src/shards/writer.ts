@@ -109,7 +109,7 @@ interface ParquetOutput {
  */
 export class ShardFile {
   readonly batchBytes: number;
-  private readonly batch = new EpisodeColumns();
+  private readonly batch: EpisodeColumns;
   private batchByteLength = 0;
   private rows = 0;
   private actions = 0;
@@ -128,6 +128,8 @@ export class ShardFile {
     if (options.formats.length === 0) throw new Error('a shard needs at least one format');
     this.batchBytes = Math.min(options.rowGroupBytes, MAX_BATCH_BYTES);
     if (options.formats.includes('arrow')) this.arrowBatches = [];
+    // the Parquet encoder takes a batch's bytes at once; an Arrow shard keeps its batches until close
+    this.batch = new EpisodeColumns(this.arrowBatches === undefined);
   }
 
   /** the Arrow buffers' size of every row added; what rotation is measured against. */
