@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { configHash, type PipelineConfig } from './config.ts';
 import { sourceBatchLength, type DeadLetter } from './contract/events.ts';
 import { Pipeline, type PipelineCounters } from './pipeline.ts';
+import { followHeap } from './runtime.ts';
 import { Registry } from './privacy/registry.ts';
 import { readEventBatches, readRegistryFile } from './sources/file.ts';
 import { ShardWriter } from './shards/writer.ts';
@@ -96,6 +97,7 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
   try {
     for await (const batch of readEventBatches(options.input)) {
       pipeline.pushBatch(batch);
+      followHeap();
       recordsRead += sourceBatchLength(batch);
       options.onProgress?.(recordsRead, pipeline);
       // the Parquet encoder works while this waits; without it, batches would pile up in wasm memory

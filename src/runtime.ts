@@ -33,10 +33,13 @@ export function heapGrowthSetting(execArgv: readonly string[], env: NodeJS.Proce
  * its way to tens of thousands of open devices takes no larger room with it (a step of 100% up to
  * 64 MiB did: 532 against 498 MiB at 50k devices). `oldGenerationBytes` is read between
  * collections, garbage included, so the live size V8 applies the step to is smaller and the
- * limit lower than the floor: erring that way costs a collection, the other way memory.
+ * limit lower than the floor: erring that way costs a collection, the other way memory. That holds
+ * only while the heap is read often enough that it cannot grow much before V8 applies the step (a
+ * step read off a 20 MiB heap and applied to a 45 MiB one allowed 216): see `followHeap`.
  */
 export function adaptiveGrowingPercent(oldGenerationBytes: number): number {
-  const toFloor = Math.ceil((HEAP_FLOOR_BYTES / Math.max(oldGenerationBytes, 1) - 1) * 100);
+  // in whole tens, rounded down, so the flag is not set again for every few kB the heap grows
+  const toFloor = Math.floor((HEAP_FLOOR_BYTES / Math.max(oldGenerationBytes, 1) - 1) * 10) * 10;
   return Math.min(MAX_HEAP_GROWING_PERCENT, Math.max(DEFAULT_HEAP_GROWING_PERCENT, toFloor));
 }
 
@@ -62,9 +65,9 @@ function followOldGeneration(): void {
  * its live heap, so the CLI had grown it in 20% steps. On a small heap (a few dozen devices) such
  * steps make V8 collect every few MB, and its marking threads took a quarter of replay's CPU
  * (docs/PERFORMANCE.md, session 8); V8's own step still collected every ~30 MB promoted there, a
- * tenth of a replay's CPU (session 11). So the step follows the heap, checked four times a second:
- * room up to 96 MiB of old generation while it is small, 20% past that (the flag is process-wide,
- * and V8 reads it at every full collection). It follows the isolate this is called in; `episodic run` hands it to
+ * tenth of a replay's CPU (session 11). So the step follows the heap, checked four times a second
+ * and at every `followHeap`: room up to 96 MiB of old generation while it is small, 20% past that
+ * (the flag is process-wide, and V8 reads it at every full collection). It follows the isolate this is called in; `episodic run` hands it to
  * the pipeline thread, where the open episodes are (`stopFollowingHeap` on the main thread). An
  * operator's EPISODIC_HEAP_GROWING_PERCENT, or node's own flag, fixes the step instead.
  */
@@ -75,6 +78,16 @@ export function tuneHeapForStreaming(execArgv: readonly string[] = process.execA
   followOldGeneration();
   follower = setInterval(followOldGeneration, FOLLOW_EVERY_MS);
   follower.unref();
+}
+
+/**
+ * Sets the growth step for the heap as it is now, if `tuneHeapForStreaming` follows it here. The
+ * loops that feed a pipeline call it once per input batch: the timer fires only when the event
+ * loop turns, and a heap filling with open devices grows a lot in between (10k devices: a peak
+ * of 229 MiB of heap instead of 100 when only the timer read it). A few microseconds per call.
+ */
+export function followHeap(): void {
+  if (follower !== undefined) followOldGeneration();
 }
 
 /** Leaves the growth step to another isolate of the process (the pipeline thread). */

@@ -10,7 +10,7 @@
 import { Worker, isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { PipelineConfig } from '../config.ts';
 import { Registry } from '../privacy/registry.ts';
-import { stopFollowingHeap, tuneHeapForStreaming } from '../runtime.ts';
+import { followHeap, stopFollowingHeap, tuneHeapForStreaming } from '../runtime.ts';
 import { createKafka } from './client.ts';
 import type { FetchedBatch } from './fetched.ts';
 import { Partitions, type PartitionFlush, type PartitionsSummary } from './partitions.ts';
@@ -230,6 +230,7 @@ async function serve(port: MessagePort, options: PipelineThreadOptions): Promise
     switch (request.type) {
       case 'ingest':
         partitions.ingest(request.batch, request.now);
+        followHeap();
         // lets the Parquet encoders catch up before the next batch, so their queues stay short
         await partitions.drained();
         done(request.id);
