@@ -543,6 +543,9 @@ test("the id's fingerprint is that of its UTF-8 bytes in every decoder, and tell
     // the id's bytes at an odd place inside a larger buffer, as in an Avro block
     const bytes = Buffer.concat([Buffer.from('abc'), Buffer.from(id, 'utf8'), Buffer.from('xyz')]);
     t.is(idHashOfBytes(new DataView(bytes.buffer, bytes.byteOffset, bytes.length), 3, bytes.length - 3), idHashOf(id), id);
+    // and at the very end of its buffer, where its last bytes cannot be read as a whole word
+    const last = Buffer.concat([Buffer.from('abc'), Buffer.from(id, 'utf8')]);
+    t.is(idHashOfBytes(new DataView(last.buffer, last.byteOffset, last.length), 3, last.length), idHashOf(id), `${id} at the end`);
     t.is(fromJson.event.id_hash, idHashOf(id), `${id}: JSON`);
     t.is(decodeEventBytes(encodeEvent(e)).id_hash, idHashOf(id), `${id}: Avro, the hand-written reader`);
     t.is(decodeEventBytes(newerWriterType().toBuffer({ ...inputEventType.fromBuffer(encodeEvent(e)), pressure: 1, battery: 2 }), newerWriterType()).id_hash, idHashOf(id), `${id}: Avro through a resolver`);
