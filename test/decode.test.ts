@@ -1,5 +1,6 @@
 import test from 'ava';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import avro from 'avsc';
 import { copyInputEvent, EVENT_FIELDS, EVENT_TYPES, MODIFIERS, newInputEvent, type DeadLetter, type DecodedEvents, type SourceBatch, type InputEvent, type RegistryRecord } from '../src/contract/events.ts';
@@ -397,6 +398,25 @@ test('Avro container file round trip through readEventFile (both codecs)', async
     t.deepEqual(records[123].position, { source: path, offset: 123 });
     t.is(records[123].offset, 123);
     t.deepEqual(fields(decodeEventBytes(Buffer.from(records[123].raw, 'base64'))), decodedForm(events[123]), 'raw holds the record bytes');
+  }
+});
+
+test('an Avro file of several read buffers, with a block larger than one, reads back whole (both codecs)', async (t) => {
+  // the reader refills one buffer of 1 MiB: blocks straddle its refills, and a 1.5 MB clipboard
+  // (random, so it stays large deflated) makes a block that only fits once the buffer has grown
+  const events: InputEvent[] = [];
+  for (let i = 0; i < 8000; i++) events.push(...samples());
+  events.splice(1234, 0, ev('clipboard', { text: randomBytes(1_100_000).toString('base64') }));
+  for (const codec of ['null', 'deflate'] as const) {
+    const path = join(dir, `large-${codec}.avro`);
+    await writeEventsAvro(path, events, codec);
+    t.true(statSync(path).size > 1.5 * 1024 * 1024, `several read buffers long (${statSync(path).size} bytes)`);
+    const { records } = await collect(path, 4096);
+    t.true(records.every((r) => r.error === undefined));
+    t.deepEqual(
+      records.map((r) => fields(r.value)),
+      events.map(decodedForm),
+    );
   }
 });
 

@@ -3,6 +3,7 @@
 // whole, and a record that cannot be parsed becomes an error record with its position: the run
 // goes on and the pipeline turns it into a dead letter.
 import { createReadStream, createWriteStream } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
@@ -255,21 +256,41 @@ const MAX_BLOCK_BYTES = 256 << 20;
 const INFLATE_OPTIONS = { chunkSize: 128 * 1024 };
 
 async function* readAvroContainer(path: string, batchSize: number, reading: AvroReading): AsyncGenerator<SourceBatch> {
-  const chunks = (createReadStream(path, { highWaterMark: READ_CHUNK_BYTES }) as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
-  let buf: Buffer = Buffer.alloc(0);
+  const file = await open(path, 'r');
+  try {
+    yield* readAvroBlocks(path, file, batchSize, reading);
+  } finally {
+    await file.close();
+  }
+}
+
+async function* readAvroBlocks(path: string, file: FileHandle, batchSize: number, reading: AvroReading): AsyncGenerator<SourceBatch> {
+  // The file is read into one buffer again and again, the unread rest of a block moved to its
+  // front: a stream's fresh megabyte per read, and a copy of it joined to that rest, were twice
+  // the file in buffers that often lived long enough to die in the old generation, where V8
+  // counts their bytes towards the next full collection. So nothing read may be kept past the
+  // next `more()`: blocks are inflated (or, uncompressed, copied) out of it, dead letters take
+  // their bytes as text at once, and the header's sync marker is copied.
+  let storage = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+  let buf: Buffer = storage.subarray(0, 0);
   let pos = 0;
   let ended = false;
-  /** Appends the next chunk to the unread rest; false at end of file. */
+  /** Reads more after the unread rest (a block larger than the buffer doubles it); false at end of file. */
   const more = async (): Promise<boolean> => {
     if (ended) return false;
-    const next = await chunks.next();
-    if (next.done) {
-      ended = true;
-      return false;
+    const rest = buf.length - pos;
+    if (rest === storage.length) {
+      const bigger = Buffer.allocUnsafe(2 * storage.length);
+      buf.copy(bigger, 0, pos);
+      storage = bigger;
+    } else if (rest > 0) {
+      storage.copyWithin(0, pos, buf.length);
     }
-    buf = pos < buf.length ? Buffer.concat([buf.subarray(pos), next.value]) : next.value;
+    const { bytesRead } = await file.read(storage, rest, storage.length - rest, null);
+    buf = storage.subarray(0, rest + bytesRead);
     pos = 0;
-    return true;
+    if (bytesRead === 0) ended = true;
+    return !ended;
   };
 
   // Header: read until it decodes whole.
@@ -291,7 +312,7 @@ async function* readAvroContainer(path: string, batchSize: number, reading: Avro
   const writerSchema = header.meta['avro.schema']?.toString();
   if (writerSchema === undefined) throw new Error(`${path}: Avro header has no avro.schema`);
   const resolver = reading.resolverFor(writerSchema);
-  const sync = header.sync;
+  const sync = Buffer.from(header.sync);
   const cursor: AvroCursor = { pos: 0 };
   const typed = reading.typed;
 
@@ -349,7 +370,7 @@ async function* readAvroContainer(path: string, batchSize: number, reading: Avro
     pos = blockStart + size.value + SYNC_BYTES;
     let block: Buffer;
     try {
-      block = codec === 'deflate' ? inflateRawSync(stored, INFLATE_OPTIONS) : stored;
+      block = codec === 'deflate' ? inflateRawSync(stored, INFLATE_OPTIONS) : Buffer.from(stored);
     } catch (err) {
       errorRecord(`Avro block of ${count.value} records does not inflate: ${(err as Error).message}`, stored);
       recordIndex += count.value;
