@@ -67,9 +67,10 @@ function followOldGeneration(): void {
  * (docs/PERFORMANCE.md, session 8); V8's own step still collected every ~30 MB promoted there, a
  * tenth of a replay's CPU (session 11). So the step follows the heap, checked four times a second
  * and at every `followHeap`: room up to 96 MiB of old generation while it is small, 20% past that
- * (the flag is process-wide, and V8 reads it at every full collection). It follows the isolate this is called in; `episodic run` hands it to
- * the pipeline thread, where the open episodes are (`stopFollowingHeap` on the main thread). An
- * operator's EPISODIC_HEAP_GROWING_PERCENT, or node's own flag, fixes the step instead.
+ * (the flag is process-wide, and V8 reads it at every full collection). It follows the isolate
+ * this is called in; `episodic run` hands it to the pipeline thread, where the open episodes are
+ * (`stopFollowingHeap` on the main thread). An operator's EPISODIC_HEAP_GROWING_PERCENT, or
+ * node's own flag, fixes the step instead.
  */
 export function tuneHeapForStreaming(execArgv: readonly string[] = process.execArgv, env: NodeJS.ProcessEnv = process.env): void {
   const setting = heapGrowthSetting(execArgv, env);
