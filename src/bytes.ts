@@ -6,10 +6,18 @@ export const utf8Slice = (Buffer.prototype as unknown as { utf8Slice: Slice }).u
 /** for bytes known to be ASCII only. */
 export const latin1Slice = (Buffer.prototype as unknown as { latin1Slice: Slice }).latin1Slice;
 
+/** `TAIL_MASKS[n]` keeps the low n bytes (0 to 3) of a little-endian word. */
+const TAIL_MASKS = new Int32Array([0, 0xff, 0xffff, 0xffffff]);
+
 /**
- * `TAIL_MASKS[n]` keeps the low n bytes (0 to 3) of a little-endian word: the last bytes of a string
- * read as one word and masked, where bytes follow it in the buffer, instead of a byte loop whose
- * exit was mispredicted whenever a string's length differed from the one before (ids, key codes,
- * characters).
+ * The one to three bytes from `start` to `end` of what `view` shows as a little-endian word,
+ * zero-padded: the end of a string hashed a word at a time. One load and a mask where four bytes
+ * can be read (a byte loop's exit was mispredicted whenever a string's length differed from the
+ * one before: ids, key codes, characters), the byte loop only at the end of the buffer.
  */
-export const TAIL_MASKS = new Int32Array([0, 0xff, 0xffff, 0xffffff]);
+export function tailWord(view: DataView, start: number, end: number): number {
+  if (start + 4 <= view.byteLength) return view.getInt32(start, true) & TAIL_MASKS[end - start];
+  let word = 0;
+  for (let i = start, shift = 0; i < end; i++, shift += 8) word |= view.getUint8(i) << shift;
+  return word;
+}

@@ -3,7 +3,7 @@
 // `newInputEvent` shape, nulls as undefined), so everything after the source is blind to the encoding.
 import { readFileSync } from 'node:fs';
 import avro from 'avsc';
-import { latin1Slice, TAIL_MASKS, utf8Slice } from '../bytes.ts';
+import { latin1Slice, tailWord, utf8Slice } from '../bytes.ts';
 import { projectFile } from '../project-files.ts';
 import { none } from '../compact.ts';
 import { EVENT_TYPES, MODIFIERS, MOUSE_BUTTONS, newInputEvent } from './events.ts';
@@ -344,13 +344,6 @@ const internedBytes = new Int32Array(INTERN_SLOTS * INTERN_SLOT_INTS);
 for (let slot = 0; slot < INTERN_SLOTS; slot++) internedBytes[slot * INTERN_SLOT_INTS] = -1;
 const wordsRead = new Int32Array(INTERN_WORDS);
 
-/** The same word from a string's last bytes at the end of the buffer, byte by byte. */
-function tailWord(b: Buffer, i: number, end: number): number {
-  let word = 0;
-  for (let shift = 0; i < end; i++, shift += 8) word |= b[i] << shift;
-  return word;
-}
-
 function readRepeatedString(b: Buffer): string {
   const len = readLong(b);
   const start = at;
@@ -372,7 +365,7 @@ function readRepeatedString(b: Buffer): string {
     hash ^= hash >>> 16;
   }
   if (i < end) {
-    const word = i + 4 <= b.length ? bytes.getInt32(i, true) & TAIL_MASKS[end - i] : tailWord(b, i, end);
+    const word = tailWord(bytes, i, end);
     bits |= word;
     wordsRead[words++] = word;
     hash = Math.imul(hash ^ word, 0x9e3779b1);

@@ -9,7 +9,7 @@
 // of the same bytes, so a retry still matches when it comes in another encoding (JSON, Avro
 // through a schema resolver, Avro read directly).
 import type { InputEvent } from './events.ts';
-import { TAIL_MASKS } from '../bytes.ts';
+import { tailWord } from '../bytes.ts';
 
 /** The fingerprint of the empty id (which the contract forbids); no other id has it. */
 export const EMPTY_ID_HASH = 0;
@@ -38,11 +38,7 @@ export function idHashOfBytes(view: DataView, start: number, end: number): numbe
     h ^= h >>> 15;
   }
   if (i < end) {
-    // one load and a mask where bytes follow the id, a byte loop at the end of the buffer
-    let word = 0;
-    if (i + 4 <= view.byteLength) word = view.getInt32(i, true) & TAIL_MASKS[end - i];
-    else for (let shift = 0; i < end; i++, shift += 8) word |= view.getUint8(i) << shift;
-    h = Math.imul(h ^ word, MULTIPLIER);
+    h = Math.imul(h ^ tailWord(view, i, end), MULTIPLIER);
     h ^= h >>> 15;
   }
   const hash = avalanche(h);
