@@ -7,6 +7,11 @@ export const DEFAULT_HEAP_GROWING_PERCENT = 20;
 export const MAX_HEAP_GROWING_PERCENT = 1000;
 /** The old generation may fill to this size before a full collection, however small it is. */
 export const HEAP_FLOOR_BYTES = 96 * 1024 * 1024;
+/**
+ * The floor where two heaps share the process-wide step (`episodic run`: kafkajs' thread and the
+ * pipeline thread, which follows its own heap): each may fill towards it.
+ */
+export const SHARED_HEAP_FLOOR_BYTES = 64 * 1024 * 1024;
 const FOLLOW_EVERY_MS = 250;
 
 /**
@@ -37,9 +42,9 @@ export function heapGrowthSetting(execArgv: readonly string[], env: NodeJS.Proce
  * only while the heap is read often enough that it cannot grow much before V8 applies the step (a
  * step read off a 20 MiB heap and applied to a 45 MiB one allowed 216): see `followHeap`.
  */
-export function adaptiveGrowingPercent(oldGenerationBytes: number): number {
+export function adaptiveGrowingPercent(oldGenerationBytes: number, floorBytes = HEAP_FLOOR_BYTES): number {
   // in whole tens, rounded down, so the flag is not set again for every few kB the heap grows
-  const toFloor = Math.floor((HEAP_FLOOR_BYTES / Math.max(oldGenerationBytes, 1) - 1) * 10) * 10;
+  const toFloor = Math.floor((floorBytes / Math.max(oldGenerationBytes, 1) - 1) * 10) * 10;
   return Math.min(MAX_HEAP_GROWING_PERCENT, Math.max(DEFAULT_HEAP_GROWING_PERCENT, toFloor));
 }
 
@@ -51,9 +56,10 @@ function oldGenerationBytes(): number {
 
 let follower: ReturnType<typeof setInterval> | undefined;
 let currentPercent = 0;
+let followedFloor = HEAP_FLOOR_BYTES;
 
 function followOldGeneration(): void {
-  const percent = adaptiveGrowingPercent(oldGenerationBytes());
+  const percent = adaptiveGrowingPercent(oldGenerationBytes(), followedFloor);
   if (percent === currentPercent) return;
   currentPercent = percent;
   v8.setFlagsFromString(`--heap-growing-percent=${percent}`);
@@ -72,10 +78,15 @@ function followOldGeneration(): void {
  * (`stopFollowingHeap` on the main thread). An operator's EPISODIC_HEAP_GROWING_PERCENT, or
  * node's own flag, fixes the step instead.
  */
-export function tuneHeapForStreaming(execArgv: readonly string[] = process.execArgv, env: NodeJS.ProcessEnv = process.env): void {
+export function tuneHeapForStreaming(
+  execArgv: readonly string[] = process.execArgv,
+  env: NodeJS.ProcessEnv = process.env,
+  floorBytes: number = HEAP_FLOOR_BYTES,
+): void {
   const setting = heapGrowthSetting(execArgv, env);
   if (typeof setting === 'number') v8.setFlagsFromString(`--heap-growing-percent=${setting}`);
   if (setting !== 'adaptive' || follower !== undefined) return;
+  followedFloor = floorBytes;
   followOldGeneration();
   follower = setInterval(followOldGeneration, FOLLOW_EVERY_MS);
   follower.unref();

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
-import { adaptiveGrowingPercent, DEFAULT_HEAP_GROWING_PERCENT, HEAP_FLOOR_BYTES, heapGrowthSetting, MAX_HEAP_GROWING_PERCENT } from '../src/runtime.ts';
+import { adaptiveGrowingPercent, DEFAULT_HEAP_GROWING_PERCENT, HEAP_FLOOR_BYTES, heapGrowthSetting, MAX_HEAP_GROWING_PERCENT, SHARED_HEAP_FLOOR_BYTES } from '../src/runtime.ts';
 import { tempDir } from './helpers/temp.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -72,6 +72,9 @@ test('the adaptive heap growth step lets a small heap fill to the floor and grow
   t.is(adaptiveGrowingPercent(48 * MiB), 100);
   t.is(adaptiveGrowingPercent(HEAP_FLOOR_BYTES), DEFAULT_HEAP_GROWING_PERCENT);
   t.is(adaptiveGrowingPercent(2048 * MiB), DEFAULT_HEAP_GROWING_PERCENT);
+  // where two heaps share the step (episodic run), each fills towards a lower floor
+  t.is(adaptiveGrowingPercent(32 * MiB, SHARED_HEAP_FLOOR_BYTES), 100);
+  t.is(adaptiveGrowingPercent(SHARED_HEAP_FLOOR_BYTES, SHARED_HEAP_FLOOR_BYTES), DEFAULT_HEAP_GROWING_PERCENT);
   // the limit it sets is never past the floor or 1.2 times the heap, whichever is larger
   for (let mib = 1; mib < 4096; mib += 7) {
     const limit = (1 + adaptiveGrowingPercent(mib * MiB) / 100) * mib * MiB;

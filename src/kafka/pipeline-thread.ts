@@ -10,7 +10,7 @@
 import { Worker, isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { PipelineConfig } from '../config.ts';
 import { Registry } from '../privacy/registry.ts';
-import { followHeap, stopFollowingHeap, tuneHeapForStreaming } from '../runtime.ts';
+import { followHeap, SHARED_HEAP_FLOOR_BYTES, stopFollowingHeap, tuneHeapForStreaming } from '../runtime.ts';
 import { createKafka } from './client.ts';
 import type { FetchedBatch } from './fetched.ts';
 import { Partitions, type PartitionFlush, type PartitionsSummary } from './partitions.ts';
@@ -194,7 +194,8 @@ export class PipelineThread {
 /** The thread's side: a `Partitions` and the registry it judges events by. */
 async function serve(port: MessagePort, options: PipelineThreadOptions): Promise<void> {
   const log = (line: string) => port.postMessage({ type: 'log', line } satisfies Reply);
-  tuneHeapForStreaming(process.execArgv, options.env);
+  // the step is process-wide: kafkajs' heap on the main thread takes the room given here too
+  tuneHeapForStreaming(process.execArgv, options.env, SHARED_HEAP_FLOOR_BYTES);
   const registry = new Registry();
   let follower: RegistryFollower | undefined;
   const kafkaSettings = options.config.source.kafka;
