@@ -33,7 +33,7 @@ export function heapGrowthSetting(execArgv: readonly string[], env: NodeJS.Proce
 
 /**
  * The step for an old generation that holds `oldGenerationBytes`: the one that lets it fill to
- * HEAP_FLOOR_BYTES, or 20% once it is past five sixths of that. The limit it sets is never above
+ * `floorBytes`, or 20% once it is past five sixths of that. The limit it sets is never above
  * the larger of the floor and 1.2 times the heap, so a heap that grows through the middle sizes on
  * its way to tens of thousands of open devices takes no larger room with it (a step of 100% up to
  * 64 MiB did: 532 against 498 MiB at 50k devices). `oldGenerationBytes` is read between
@@ -72,11 +72,12 @@ function followOldGeneration(): void {
  * steps make V8 collect every few MB, and its marking threads took a quarter of replay's CPU
  * (docs/PERFORMANCE.md, session 8); V8's own step still collected every ~30 MB promoted there, a
  * tenth of a replay's CPU (session 11). So the step follows the heap, checked four times a second
- * and at every `followHeap`: room up to 96 MiB of old generation while it is small, 20% past that
- * (the flag is process-wide, and V8 reads it at every full collection). It follows the isolate
- * this is called in; `episodic run` hands it to the pipeline thread, where the open episodes are
- * (`stopFollowingHeap` on the main thread). An operator's EPISODIC_HEAP_GROWING_PERCENT, or
- * node's own flag, fixes the step instead.
+ * and at every `followHeap`: room up to `floorBytes` of old generation while it is small, 20%
+ * past that (the flag is process-wide, and V8 reads it at every full collection). It follows the
+ * isolate this is called in; `episodic run` hands it to the pipeline thread, where the open
+ * episodes are (`stopFollowingHeap` on the main thread), with SHARED_HEAP_FLOOR_BYTES since
+ * kafkajs' heap takes the same step. An operator's EPISODIC_HEAP_GROWING_PERCENT, or node's own
+ * flag, fixes the step instead.
  */
 export function tuneHeapForStreaming(
   execArgv: readonly string[] = process.execArgv,
