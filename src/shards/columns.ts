@@ -514,15 +514,14 @@ export class EpisodeColumns {
   }
 
   private reset(): void {
+    if (!this.refill) {
+      Object.assign(this, new EpisodeColumns());
+      return;
+    }
+    // the day's number stays cached: it is a function of the day
     this.rows = 0;
     this.actionCount = 0;
-    this.lastDay = '';
-    if (this.refill) {
-      for (const column of this.columnList) column.clear();
-    } else {
-      const fresh = new EpisodeColumns();
-      Object.assign(this, fresh);
-    }
+    for (const column of this.columnList) column.clear();
   }
 }
 
