@@ -20,118 +20,155 @@ const positiveMs = z.number().int().positive();
 const percent = z.number().min(0).max(100);
 
 const KafkaConfig = z.strictObject({
-  brokers: z.array(z.string().min(1)).min(1).default(['127.0.0.1:9092']),
-  client_id: z.string().default('episodic'),
-  group_id: z.string().default('episodic'),
+  brokers: z.array(z.string().min(1)).min(1).default(['127.0.0.1:9092']).describe('Bootstrap brokers, `host:port`.'),
+  client_id: z.string().default('episodic').describe('Kafka client id of every connection.'),
+  group_id: z.string().default('episodic').describe('Consumer group; instances with the same group share the events partitions.'),
   topics: z
     .strictObject({
-      events: z.string().default('input-events'),
-      registry: z.string().default('registry'),
-      dead_letter: z.string().default('input-events-dlq'),
+      events: z.string().default('input-events').describe('Input events, keyed by `device_id`, Avro values (`schemas/input-event.avsc`).'),
+      registry: z.string().default('registry').describe('Registry records, compacted, keyed by `user_id` (`schemas/registry-record.avsc`).'),
+      dead_letter: z.string().default('input-events-dlq').describe('Where records that cannot be used go, with a reason.'),
     })
-    .prefault({}),
-  from_beginning: z.boolean().default(true),
-  /** events stamped further ahead of the broker's clock than this are dead letters. */
-  max_future_ms: positiveMs.default(10 * MINUTE),
-  /** a partition quiet this long in wall-clock time closes its open episodes. */
-  idle_close_ms: positiveMs.optional(),
-  /** how often closed episodes are written and offsets committed; shorter means smaller shards. */
-  commit_interval_ms: positiveMs.default(5000),
-  /** consumer-group session timeout: how long a silent instance keeps its partitions. */
-  session_timeout_ms: positiveMs.default(30_000),
+    .prefault({})
+    .describe('Topic names.'),
+  from_beginning: z.boolean().default(true).describe('A group without committed offsets starts at the beginning of the topics (else at their end).'),
+  max_future_ms: positiveMs.default(10 * MINUTE).describe("Events stamped further ahead of the broker's clock than this are dead letters."),
+  idle_close_ms: positiveMs
+    .optional()
+    .describe('A device quiet this long in wall-clock time has its episode closed (default: `session.inactivity_gap_ms + session.grace_ms`).'),
+  commit_interval_ms: positiveMs
+    .default(5000)
+    .describe('How often closed episodes are written and offsets committed; shorter means smaller shards. `run --commit-interval-ms` overrides.'),
+  session_timeout_ms: positiveMs
+    .default(30_000)
+    .describe('Consumer-group session timeout: how long a silent instance keeps its partitions. `run --session-timeout-ms` overrides.'),
   ssl: z
     .union([
       z.boolean(),
       z.strictObject({
-        ca_file: z.string().optional(),
-        cert_file: z.string().optional(),
-        key_file: z.string().optional(),
-        reject_unauthorized: z.boolean().default(true),
+        ca_file: z.string().optional().describe('PEM file of the CA certificates to trust.'),
+        cert_file: z.string().optional().describe('PEM client certificate (mutual TLS).'),
+        key_file: z.string().optional().describe('PEM client key (mutual TLS).'),
+        reject_unauthorized: z.boolean().default(true).describe('Refuse brokers whose certificate does not verify.'),
       }),
     ])
-    .default(false),
+    .default(false)
+    .describe('TLS: `true` for the system CAs, or the files to use.'),
   sasl: z
     .strictObject({
-      mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
-      username: z.string(),
-      /** the password comes from this environment variable, never from YAML. */
-      password_env: z.string(),
+      mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).describe('SASL mechanism.'),
+      username: z.string().describe('SASL user name.'),
+      password_env: z.string().describe('Environment variable that holds the password (never in YAML); `run` stops naming it when unset.'),
     })
-    .optional(),
+    .optional()
+    .describe('SASL authentication; none when left out.'),
 });
 
 const SourceConfig = z.strictObject({
-  kind: z.enum(['file', 'kafka']).default('file'),
-  /** file source: events (.jsonl or .avro) and registry (.jsonl); CLI flags override. */
-  input: z.string().optional(),
-  registry: z.string().optional(),
-  kafka: KafkaConfig.prefault({}),
+  kind: z.enum(['file', 'kafka']).default('file').describe('`file`: replay a recording; `kafka`: `episodic run`.'),
+  input: z.string().optional().describe('Accepted but not read by any command: `replay --input` names the events file.'),
+  registry: z.string().optional().describe('Accepted but not read by any command: `replay --registry` names the registry file.'),
+  kafka: KafkaConfig.prefault({}).describe('The Kafka source (docs/operations/kafka.md).'),
 });
 
 const SessionConfig = z.strictObject({
-  inactivity_gap_ms: positiveMs.default(5 * MINUTE),
-  // action times are int32 milliseconds from the episode start in the dataset
-  max_duration_ms: positiveMs.max(2_147_483_647, 'at most 2147483647 (24.8 days): action times are int32 ms in the dataset').default(60 * MINUTE),
-  /** how far out of order a device's events may arrive and still be placed in order. */
-  grace_ms: z.number().int().min(0).default(30_000),
-  min_actions: z.number().int().min(0).default(3),
+  inactivity_gap_ms: positiveMs.default(5 * MINUTE).describe('This long without input (screen frames do not count) ends an episode.'),
+  max_duration_ms: positiveMs
+    .max(2_147_483_647, 'at most 2147483647 (24.8 days): action times are int32 ms in the dataset')
+    .default(60 * MINUTE)
+    .describe("An episode this long ends; the next one's `continues` names it. At most 2^31-1: action times are int32 ms."),
+  grace_ms: z
+    .number()
+    .int()
+    .min(0)
+    .default(30_000)
+    .describe("How far out of order a device's events may arrive and still be placed in order; later ones are counted as late."),
+  min_actions: z.number().int().min(0).default(3).describe('Episodes with fewer actions are dropped and counted.'),
 });
 
 const ActionsConfig = z.strictObject({
-  multi_click_ms: positiveMs.default(500),
-  multi_click_px: z.number().positive().default(5),
-  drag_px: z.number().positive().default(6),
-  typing_pause_ms: positiveMs.default(1000),
-  path_epsilon_px: z.number().min(0).default(3),
+  multi_click_ms: positiveMs.default(500).describe('Clicks this close in time make a double or triple click.'),
+  multi_click_px: z.number().positive().default(5).describe('... and this close in pixels.'),
+  drag_px: z.number().positive().default(6).describe('A button moved further than this while held is a drag.'),
+  typing_pause_ms: positiveMs.default(1000).describe('A pause this long between keystrokes starts a new `type` action.'),
+  path_epsilon_px: z.number().min(0).default(3).describe('Ramer-Douglas-Peucker tolerance of the simplified mouse path.'),
 });
 
 const CaptureConfig = z.strictObject({
-  /** home regions of the people who are captured at all. */
-  regions: z.array(z.string().length(2)).min(1).default(['US']),
+  regions: z
+    .array(z.string().length(2))
+    .min(1)
+    .default(['US'])
+    .describe('Home regions (ISO 3166 alpha-2) of the people who are captured at all; everyone else is dropped.'),
 });
 
 const PrivacyConfig = z.strictObject({
-  eu_regions: z.array(z.string().length(2)).default(EU_EEA_REGIONS),
-  eu_tags: z.array(z.string()).default(['eu', 'eu-data', 'gdpr']),
-  max_pause_ms: positiveMs.max(30 * MINUTE).default(30 * MINUTE),
+  eu_regions: z
+    .array(z.string().length(2))
+    .default(EU_EEA_REGIONS)
+    .describe('Countries whose participants, or a device located there, make a window EU-linked (EU 27 + IS, LI, NO).'),
+  eu_tags: z.array(z.string()).default(['eu', 'eu-data', 'gdpr']).describe('Window tags that make a window EU-linked.'),
+  max_pause_ms: positiveMs
+    .max(30 * MINUTE)
+    .default(30 * MINUTE)
+    .describe('Longest a pause lasts without a `resume`; also the length of a pause with a missing or invalid duration.'),
   sensitive_contexts: z
     .strictObject({
-      apps: z.array(z.string()).default([]),
-      url_prefixes: z.array(z.string()).default([]),
-      tags: z.array(z.string()).default(['sensitive', 'hr', 'health', 'legal']),
+      apps: z.array(z.string()).default([]).describe('App names, matched exactly (case-insensitive).'),
+      url_prefixes: z.array(z.string()).default([]).describe('URL prefixes.'),
+      tags: z.array(z.string()).default(['sensitive', 'hr', 'health', 'legal']).describe('Window tags.'),
     })
-    .prefault({}),
-  /** environment variable that holds the pseudonym key. */
-  pseudonym_key_env: z.string().default('EPISODIC_PSEUDONYM_KEY'),
+    .prefault({})
+    .describe('Windows in which nothing is written, mouse included; entering one ends the episode.'),
+  pseudonym_key_env: z
+    .string()
+    .default('EPISODIC_PSEUDONYM_KEY')
+    .describe('Environment variable that holds the pseudonym key (at least 32 characters; never in YAML).'),
 });
 
 const OutputConfig = z.strictObject({
-  dir: z.string().default('out/dataset'),
-  /** parquet is streamed to disk; arrow (Arrow IPC files) is held whole per shard until the shard closes. */
-  formats: z.array(z.enum(['parquet', 'arrow'])).min(1).default(['parquet']),
-  /** a split's shard closes once its rows reach this many uncompressed bytes (file size, not memory, for Parquet). */
-  shard_target_bytes: z.number().int().positive().default(128 * MiB),
-  /** uncompressed bytes per Parquet row group; the row group being encoded takes up to about this in wasm memory. */
-  row_group_bytes: z.number().int().positive().max(64 * MiB).default(64 * MiB),
+  dir: z.string().default('out/dataset').describe('The dataset directory; `--out` overrides.'),
+  formats: z
+    .array(z.enum(['parquet', 'arrow']))
+    .min(1)
+    .default(['parquet'])
+    .describe('Parquet is streamed to disk; `arrow` adds Arrow IPC files, held whole per shard until the shard closes.'),
+  shard_target_bytes: z
+    .number()
+    .int()
+    .positive()
+    .default(128 * MiB)
+    .describe("A split's shard closes once its rows reach this many uncompressed bytes (file size, not memory, for Parquet)."),
+  row_group_bytes: z
+    .number()
+    .int()
+    .positive()
+    .max(64 * MiB)
+    .default(64 * MiB)
+    .describe('Uncompressed bytes per Parquet row group; the row group being encoded takes up to about this in wasm memory.'),
   splits: z
-    .strictObject({ train: percent.default(90), validation: percent.default(5), test: percent.default(5) })
+    .strictObject({
+      train: percent.default(90).describe('Percent of people in train.'),
+      validation: percent.default(5).describe('Percent of people in validation.'),
+      test: percent.default(5).describe('Percent of people in test.'),
+    })
     .prefault({})
     .refine((s) => Math.abs(s.train + s.validation + s.test - 100) < 1e-9, {
       message: 'train + validation + test must add up to 100',
-    }),
-  /** dead letters from file sources; default OUT/dead-letter.jsonl. */
-  dead_letter: z.string().optional(),
+    })
+    .describe('Split by a hash of the user pseudonym, so no person is in two splits; must add up to 100.'),
+  dead_letter: z.string().optional().describe('Dead letters of file sources (default `OUT.dead-letter.jsonl`); `replay --dead-letter` overrides.'),
 });
 
 export const PipelineConfigSchema = z.strictObject({
-  version: z.literal(1).default(1),
-  name: z.string().default('episodic'),
-  source: SourceConfig.prefault({}),
-  session: SessionConfig.prefault({}),
-  actions: ActionsConfig.prefault({}),
-  capture: CaptureConfig.prefault({}),
-  privacy: PrivacyConfig.prefault({}),
-  output: OutputConfig.prefault({}),
+  version: z.literal(1).default(1).describe('Config format version.'),
+  name: z.string().default('episodic').describe('Name of the pipeline, recorded in the manifest.'),
+  source: SourceConfig.prefault({}).describe('Where events come from.'),
+  session: SessionConfig.prefault({}).describe('How a device stream is cut into episodes.'),
+  actions: ActionsConfig.prefault({}).describe('How raw events become actions.'),
+  capture: CaptureConfig.prefault({}).describe('Who is captured at all.'),
+  privacy: PrivacyConfig.prefault({}).describe('The privacy rules (docs/PRIVACY.md).'),
+  output: OutputConfig.prefault({}).describe('What is written where.'),
 });
 
 export type PipelineConfig = z.infer<typeof PipelineConfigSchema>;
