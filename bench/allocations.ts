@@ -1,8 +1,8 @@
 // Where replay allocates: V8's sampling heap profiler over one replay, counting what the young
 // generation collected too (node's --heap-prof keeps only what is still alive at the end), as bytes
 // per replayed event by the function that allocated them. Allocation is what the collector and the
-// caches pay for, and `npm run bench:instructions` does not see it: in session 9, 491 -> 368 bytes
-// per event bought a quarter more events per CPU-second at an unchanged instruction count.
+// caches pay for, and `npm run bench:instructions` does not see it: fewer bytes per event can buy
+// a quarter more events per CPU-second at an unchanged instruction count.
 //   npm run bench:allocations                                # a generated stream of 1M events (seed 5, 32 devices)
 //   npm run bench:allocations -- EVENTS.avro REGISTRY.jsonl [TOP]
 import { mkdtempSync, rmSync } from 'node:fs';

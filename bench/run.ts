@@ -1,4 +1,4 @@
-// The benchmark suite (issue 5): the pipeline beside its ceiling and beside what a user would pick
+// The benchmark suite: the pipeline beside its ceiling and beside what a user would pick
 // instead, measured in one run so the ratios are comparable even on a noisy, shared machine.
 //
 //   node --import tsx bench/run.ts [--quick] [--json FILE] [--only replay,sink,kafka,duckdb,memory,scaling] [--keep DIR] [--cpu-prof DIR]
@@ -680,7 +680,7 @@ async function measureReplay(plan: Plan, work: string, results: Results): Promis
   // the stages are subtracted from each other, so they run interleaved, round after round
   const decodes: Timed[] = [];
   const pipelines: PipelineRun[] = [];
-  // the same without a grace period: what holding events back to order them costs (session 7 found a quarter of the pipeline's CPU)
+  // the same without a grace period: what holding events back to order them costs
   const ungraced: PipelineRun[] = [];
   const fulls: ReplayRun[] = [];
   for (let round = 1; round <= plan.rounds; round++) {

@@ -35,12 +35,12 @@ export function heapGrowthSetting(execArgv: readonly string[], env: NodeJS.Proce
  * The step for an old generation that holds `oldGenerationBytes`: the one that lets it fill to
  * `floorBytes`, or 20% once it is past five sixths of that. The limit it sets is never above
  * the larger of the floor and 1.2 times the heap, so a heap that grows through the middle sizes on
- * its way to tens of thousands of open devices takes no larger room with it (a step of 100% up to
- * 64 MiB did: 532 against 498 MiB at 50k devices). `oldGenerationBytes` is read between
+ * its way to tens of thousands of open devices takes no larger room with it (a 100% step below
+ * 64 MiB would raise the 50k-device peak by about 7%). `oldGenerationBytes` is read between
  * collections, garbage included, so the live size V8 applies the step to is smaller and the
  * limit lower than the floor: erring that way costs a collection, the other way memory. That holds
  * only while the heap is read often enough that it cannot grow much before V8 applies the step (a
- * step read off a 20 MiB heap and applied to a 45 MiB one allowed 216): see `followHeap`.
+ * step read off a 20 MiB heap and applied to a 45 MiB one would allow 216): see `followHeap`.
  */
 export function adaptiveGrowingPercent(oldGenerationBytes: number, floorBytes = HEAP_FLOOR_BYTES): number {
   // in whole tens, rounded down, so the flag is not set again for every few kB the heap grows
@@ -68,10 +68,9 @@ function followOldGeneration(): void {
 /**
  * V8 grows the old generation after each full collection by a factor sized for short web
  * workloads: a consumer holding tens of thousands of open episodes then sat at about three times
- * its live heap, so the CLI had grown it in 20% steps. On a small heap (a few dozen devices) such
- * steps make V8 collect every few MB, and its marking threads took a quarter of replay's CPU
- * (docs/PERFORMANCE.md, session 8); V8's own step still collected every ~30 MB promoted there, a
- * tenth of a replay's CPU (session 11). So the step follows the heap, checked four times a second
+ * its live heap, so a large old generation grows in 20% steps. On a small heap (a few dozen
+ * devices) such steps make V8 collect every few MB, and even V8's own step collects every ~30 MB
+ * promoted, a tenth of a replay's CPU (docs/PERFORMANCE.md, "Memory"). So the step follows the heap, checked four times a second
  * and at every `followHeap`: room up to `floorBytes` of old generation while it is small, 20%
  * past that (the flag is process-wide, and V8 reads it at every full collection). It follows the
  * isolate this is called in; `episodic run` hands it to the pipeline thread, where the open
@@ -96,8 +95,8 @@ export function tuneHeapForStreaming(
 /**
  * Sets the growth step for the heap as it is now, if `tuneHeapForStreaming` follows it here. The
  * loops that feed a pipeline call it once per input batch: the timer fires only when the event
- * loop turns, and a heap filling with open devices grows a lot in between (10k devices: a peak
- * of 229 MiB of heap instead of 100 when only the timer read it). A few microseconds per call.
+ * loop turns, and a heap filling with open devices grows a lot in between (with the timer alone,
+ * 10k devices more than double the heap's peak). A few microseconds per call.
  */
 export function followHeap(): void {
   if (follower !== undefined) followOldGeneration();

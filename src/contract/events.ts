@@ -121,8 +121,8 @@ class UncommonEventFields {
  * monomorphic: on a stream of billions of events, the difference between one shape and a dozen is
  * a large part of the per-event cost. It is also the largest thing replay allocates per event,
  * 8 bytes a field: the fields most events carry are its own, the uncommon ones sit behind
- * accessors in `UncommonEventFields`, which only events that carry one of them get (224 -> 144
- * bytes an event). Stages read and write every field by its contract name, as on any `InputEvent`;
+ * accessors in `UncommonEventFields`, which only events that carry one of them get (144 bytes an
+ * event instead of 224). Stages read and write every field by its contract name, as on any `InputEvent`;
  * only code that lists an event's own keys (tests) sees the difference, and uses `EVENT_FIELDS`.
  */
 class ShapedInputEvent implements InputEvent {

@@ -4,7 +4,7 @@
 // A builder that refills its arrays (the shard writer's) keeps them from one batch to the next:
 // made afresh, each batch grew its ~40 arrays from 256 slots to megabytes again, and those arrays,
 // alive for as long as the batch filled, died in the old generation, where V8 counts their bytes
-// towards starting a full collection (docs/PERFORMANCE.md, session 11).
+// towards starting a full collection (docs/PERFORMANCE.md, "Memory").
 import { makeData, RecordBatch, Table, Struct, List, type Data, type DataType, type Field } from 'apache-arrow';
 import { datasetInt32, type EpisodeRow } from '../contract/episode.ts';
 import { EPISODE_SCHEMA } from './schema.ts';
