@@ -206,6 +206,22 @@ test('max_pause_ms in the settings shortens the cap', (t) => {
   t.is(admit(ev(T0 + 10 * MIN, 'mouse_move', { x: 1, y: 1 })).verdict, 'keep');
 });
 
+test('the commit waits for a running pause exactly as long as the gate enforces it (privacy.max_pause_ms)', (t) => {
+  const registry = new Registry();
+  for (const r of BASE_REGISTRY) registry.apply(r);
+  const gate = new PrivacyGate(settingsWith({ max_pause_ms: 10 * MIN }), registry, new PrivacyAudit());
+  const sessionizer = new Sessionizer({ inactivity_gap_ms: 5 * MIN, max_duration_ms: HOUR, grace_ms: 0, min_actions: 0 }, gate, (d, ts, seq) => `${d}:${ts}:${seq}`, collectEvents);
+  const out: EpisodeEvents[] = [];
+  // the pause (offset 1) asks for an hour; the window comes in front during it (offset 2)
+  sessionizer.push(ev(T0, 'pause', { duration_ms: HOUR }), out, 1);
+  sessionizer.push(usChat(T0 + MIN), out, 2);
+  sessionizer.push(ev(T0 + 10 * MIN - 1, 'mouse_move', { x: 1, y: 1 }), out, 3);
+  t.is(sessionizer.stateOffset(), 1, 'while the gate still drops, a restart must read the pause again');
+  t.is(gate.pauseEnd(ev(T0, 'pause', { duration_ms: HOUR })), T0 + 10 * MIN);
+  sessionizer.push(ev(T0 + 10 * MIN, 'mouse_move', { x: 2, y: 2 }), out, 4);
+  t.is(sessionizer.stateOffset(), 2, 'once the gate keeps again, the pause needs no rebuilding');
+});
+
 test('a pause that arrives before late events of its window drops them once the sessionizer orders them', (t) => {
   const registry = new Registry();
   for (const r of BASE_REGISTRY) registry.apply(r);

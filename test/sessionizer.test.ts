@@ -22,6 +22,7 @@ const passThrough: EventGate<null> = {
     if (event.type === 'pause') return { verdict: 'boundary', reason: 'pause' };
     return { verdict: 'keep', event };
   },
+  pauseEnd: (event) => event.ts + (event.duration_ms ?? 0),
 };
 
 let counter = 0;

@@ -16,4 +16,10 @@ export interface EventGate<DeviceState> {
   newDeviceState(): DeviceState;
   /** The result may be reused by the next call (no allocation per event): read it before calling again. */
   admit(event: InputEvent, state: DeviceState): GateResult;
+  /**
+   * When the pause a `pause` event starts ends (epoch ms), by the gate's own rule: the sessionizer
+   * keeps a running pause's record from being committed past, and must agree with the gate on how
+   * long it runs.
+   */
+  pauseEnd(event: InputEvent): number;
 }

@@ -29,7 +29,6 @@ function isActivity(type: InputEvent['type']): boolean {
   return type !== 'screen_frame' && type !== 'lock' && type !== 'unlock' && type !== 'pause' && type !== 'resume';
 }
 
-const MAX_PAUSE_MS = 30 * 60_000;
 /** How long the gate's view of a quiet device is kept restorable; bounds how far a commit lags. */
 const GATE_STATE_HORIZON_MS = 60 * 60_000;
 
@@ -318,8 +317,8 @@ export class Sessionizer<GateState, Body> {
 
   /**
    * Where a consumer resuming from scratch must start reading so that the privacy gate's state is
-   * rebuilt: the focus and geo records of devices with something open, a pause still running (at
-   * most 30 minutes) or anything sent in the last hour of stream time, and that pause; for an open
+   * rebuilt: the focus and geo records of devices with something open, a pause still running (as
+   * long as the gate says) or anything sent in the last hour of stream time, and that pause; for an open
    * episode also the ones in force when it opened, since its first events are judged again on a
    * resume and a later focus alone would leave them in an unknown window. A device quiet for
    * longer is judged from scratch after a restart: nothing of it is written until its next focus
@@ -383,11 +382,10 @@ export class Sessionizer<GateState, Body> {
     if (type === 'focus') device.focusOffset = smallInt(offset);
     if (event.geo !== undefined) device.geoOffset = smallInt(offset);
     if (type === 'pause') {
-      // the contract caps a pause at 30 minutes; the gate may cap it shorter
-      const requested = event.duration_ms;
-      const length = typeof requested === 'number' && requested > 0 ? Math.min(requested, MAX_PAUSE_MS) : MAX_PAUSE_MS;
-      if (event.ts + length > device.pauseUntil) {
-        device.pauseUntil = event.ts + length;
+      // how long a pause runs is the gate's rule (privacy.max_pause_ms)
+      const until = this.gate.pauseEnd(event);
+      if (until > device.pauseUntil) {
+        device.pauseUntil = until;
         device.pauseOffset = smallInt(offset);
       }
     } else if (type === 'resume') {

@@ -252,6 +252,14 @@ export class PrivacyGate implements EventGate<DevicePrivacyState> {
   }
 
   /** Updates the device state from any event, whatever the verdict on it. */
+  /** A pause lasts its requested `duration_ms`, at most `max_pause_ms`; a missing or invalid duration means the cap. */
+  pauseEnd(event: InputEvent): number {
+    const requested = event.duration_ms;
+    const duration =
+      typeof requested === 'number' && Number.isFinite(requested) && requested > 0 ? Math.min(requested, this.maxPauseMs) : this.maxPauseMs;
+    return event.ts + duration;
+  }
+
   private observe(event: InputEvent, state: DevicePrivacyState): void {
     if (event.geo !== undefined) {
       const geo = event.geo;
@@ -262,12 +270,7 @@ export class PrivacyGate implements EventGate<DevicePrivacyState> {
         this.observeFocus(event.context, state);
         return;
       case 'pause': {
-        const requested = event.duration_ms;
-        const duration =
-          typeof requested === 'number' && Number.isFinite(requested) && requested > 0
-            ? Math.min(requested, this.maxPauseMs)
-            : this.maxPauseMs;
-        const until = event.ts + duration;
+        const until = this.pauseEnd(event);
         if (until > state.pausedUntil) state.pausedUntil = until;
         return;
       }
