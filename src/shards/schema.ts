@@ -1,6 +1,9 @@
 // The dataset's Arrow schema: one row per episode, actions nested in it. Plain types only (no
 // dictionaries, no unions, no large/view variants) so pyarrow, DuckDB, Polars and HF datasets all
 // read it as is. A field is nullable exactly where EpisodeRow allows null.
+// This is the one declaration of the dataset's columns. The hand-written places that must follow it
+// (EpisodeRow and Action in contract/episode.ts, shards/columns.ts, actions/log.ts, the
+// descriptions below) are checked against it by test/schema.test.ts, which names what disagrees.
 import { Field, Schema, Struct, List, Utf8, Int32, Float32, DateDay, Bool, type DataType } from 'apache-arrow';
 
 export const SCHEMA_VERSION = '1';
