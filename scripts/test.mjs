@@ -3,6 +3,7 @@
 // broker are there, runs every ava test file, and stops the broker it started.
 // KAFKA_BROKERS=host:port uses an existing broker instead of starting one.
 import { spawnSync } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
@@ -24,6 +25,36 @@ function ensurePythonReaders() {
   }
 }
 
+function isExecutable(path) {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// The report's tests open it in a real headless browser: Debian's chromium, never a downloaded one.
+function ensureChromium() {
+  const path = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  if (isExecutable(path)) return;
+  if (process.getuid?.() !== 0 || spawnSync('which', ['apt-get']).status !== 0) {
+    console.error(`npm test: the report tests need Chromium at ${path}; install it (Debian: apt-get install chromium) or set CHROMIUM_PATH`);
+    process.exit(1);
+  }
+  console.log('npm test: installing Debian chromium for the report tests');
+  const quiet = { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } };
+  let apt = run('apt-get', ['install', '-y', '-q', 'chromium'], quiet);
+  if (apt.status !== 0) {
+    run('apt-get', ['update', '-q'], quiet);
+    apt = run('apt-get', ['install', '-y', '-q', 'chromium'], quiet);
+  }
+  if (apt.status !== 0) {
+    console.error('npm test: could not install chromium; run: apt-get install chromium');
+    process.exit(1);
+  }
+}
+
 const extraArgs = process.argv.slice(2);
 const typecheck = run('npx', ['tsc', '-p', '.']);
 if (typecheck.status !== 0) process.exit(typecheck.status ?? 1);
@@ -31,6 +62,7 @@ if (typecheck.status !== 0) process.exit(typecheck.status ?? 1);
 const build = run(process.execPath, ['scripts/build.mjs'], { stdio: ['ignore', 'ignore', 'inherit'] });
 if (build.status !== 0) process.exit(build.status ?? 1);
 ensurePythonReaders();
+ensureChromium();
 
 let startedBroker = false;
 const env = { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' };

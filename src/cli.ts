@@ -9,6 +9,7 @@ import { replay, type ReplaySummary } from './replay.ts';
 import { generateToFiles } from './generate/files.ts';
 import { inspectPath, formatInspection } from './inspect.ts';
 import { eraseCommand } from './privacy/erase.ts';
+import { defaultReportPath, reportCommand, writeReport } from './report/command.ts';
 import { KAFKA_USAGE, kafkaCommands } from './kafka/commands.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -27,6 +28,8 @@ Usage:
       summarize a dataset or one shard (aggregate counts only)
   episodic erase --dataset DIR --user RAW_ID [--config C]
       remove every episode of one person from a dataset; needs EPISODIC_PSEUDONYM_KEY
+  episodic report DIR [--out FILE] [--sample N] [--seed S]
+      write a self-contained HTML report of a dataset (aggregates, privacy audit, episode player)
 ${KAFKA_USAGE}
 
 --config defaults to pipelines/default.yaml.`;
@@ -118,6 +121,7 @@ const commands: Record<string, Handler> = {
     console.log('  import pyarrow.dataset as ds');
     console.log(`  table = ds.dataset("${join(summary.out, 'data')}", format="parquet").to_table()`);
     console.log('  print(table.num_rows, table.schema)');
+    console.log(`\nreport:       ${writeReport(summary.out, defaultReportPath(summary.out))}  (open it in a browser)`);
     return 0;
   },
 
@@ -186,6 +190,7 @@ const commands: Record<string, Handler> = {
   },
 
   erase: eraseCommand,
+  report: reportCommand,
   ...kafkaCommands,
 };
 
