@@ -77,7 +77,13 @@ const mixed: RecordSpec[] = [
 ];
 
 test('kafkajs is loaded with the lean decoder in place', (t) => {
-  t.is(installLeanRecords(), 'installed');
+  const state = installLeanRecords();
+  t.is(
+    state,
+    'installed',
+    `kafkajs changed under src/kafka/lean-records.ts, which patches the internals of kafkajs 2.2.4 through the module cache (${state}). ` +
+      "episodic run still works on kafkajs' own decoder, slower: port the lean decoder to the new kafkajs, or drop it.",
+  );
   t.true(new decoders.lean.Batch('t', '0', { partition: 0, highWatermark: '1', messages: [] }) instanceof decoders.stock.Batch);
 });
 

@@ -334,26 +334,38 @@ let state: LeanRecordsState | undefined;
 export function installLeanRecords(env: NodeJS.ProcessEnv = process.env): LeanRecordsState {
   if (state !== undefined) return state;
   if (requestedRecords(env) === 'stock') return (state = 'stock: EPISODIC_KAFKAJS_RECORDS=stock');
+  try {
+    return (state = patchKafkaJs());
+  } catch (error) {
+    // a kafkajs that says it is 2.2.4 but whose files are not where 2.2.4 has them: nothing patched
+    internals = undefined;
+    return (state = `stock: kafkajs' internals are not where ${PATCHED_VERSION} has them (${(error as Error).message.split('\n')[0]})`);
+  }
+}
+
+function patchKafkaJs(): LeanRecordsState {
   const require = createRequire(import.meta.url);
   const src = (path: string) => require.resolve(`kafkajs/src/${path}`);
   const version = (require('kafkajs/package.json') as { version: string }).version;
-  if (version !== PATCHED_VERSION) return (state = `stock: kafkajs ${version} is not ${PATCHED_VERSION}`);
+  if (version !== PATCHED_VERSION) return `stock: kafkajs ${version} is not ${PATCHED_VERSION}`;
   if (require.cache[src('protocol/requests/fetch/v4/decodeMessages.js')] !== undefined || require.cache[src('consumer/consumerGroup.js')] !== undefined) {
-    return (state = 'stock: kafkajs was loaded before the lean decoder could be put in');
+    return 'stock: kafkajs was loaded before the lean decoder could be put in';
   }
   const errors = require(src('errors.js'));
   const batchDecoderPath = src('protocol/recordBatch/v0/decoder.js');
   const batchPath = src('consumer/batch.js');
-  internals = {
+  const found: KafkaJsInternals = {
     Long: require(src('utils/long.js')),
     stockDecodeRecordBatch: require(batchDecoderPath),
     StockBatch: require(batchPath),
     lookupCodecByAttributes: require(src('protocol/message/compression/index.js')).lookupCodecByAttributes,
     PartialMessageError: errors.KafkaJSPartialMessageError,
   };
+  internals = found;
+  const leanBatch = leanBatchClass(found.StockBatch, require(src('consumer/filterAbortedMessages.js')));
   require.cache[batchDecoderPath]!.exports = decodeRecordBatch;
-  require.cache[batchPath]!.exports = leanBatchClass(internals.StockBatch, require(src('consumer/filterAbortedMessages.js')));
-  return (state = 'installed');
+  require.cache[batchPath]!.exports = leanBatch;
+  return 'installed';
 }
 
 /** What `installLeanRecords` did, if it ran. */
