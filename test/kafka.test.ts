@@ -15,6 +15,7 @@ import { generateEvents, generateRegistry } from '../src/generate/generator.ts';
 import { writeEventsJsonl, writeRegistryJsonl } from '../src/sources/file.ts';
 import { replay } from '../src/replay.ts';
 import { readShardTable } from '../src/inspect.ts';
+import type { Manifest } from '../src/shards/manifest.ts';
 import { ensureBroker, uniqueName, type Broker } from './helpers/kafka.ts';
 import { tempDir } from './helpers/temp.ts';
 
@@ -30,6 +31,7 @@ let broker: Broker;
 let events: InputEvent[];
 const files = { all: join(work, 'events.jsonl'), first: join(work, 'first.jsonl'), second: join(work, 'second.jsonl'), registry: join(work, 'registry.jsonl') };
 let expected: Map<string, string>;
+let expectedCounts: DatasetCounts;
 
 test.before(async () => {
   broker = await ensureBroker();
@@ -43,6 +45,7 @@ test.before(async () => {
   const out = join(work, 'replay');
   await replay({ config, input: files.all, registry: files.registry, out, pseudonymKey: PSEUDONYM_KEY, deadLetterPath: join(work, 'replay-dead.jsonl') });
   expected = datasetRows(out);
+  expectedCounts = datasetCounts(out);
   if (expected.size < 30) throw new Error(`fixture too small: replay wrote ${expected.size} episodes`);
 });
 
@@ -178,6 +181,14 @@ function datasetRows(dir: string): Map<string, string> {
   return rows;
 }
 
+type DatasetCounts = Pick<Manifest, 'totals' | 'dropped' | 'privacy'>;
+
+/** What the manifest counts: records and events read, what was dropped and why, what the privacy stages did. */
+function datasetCounts(dir: string): DatasetCounts {
+  const { totals, dropped, privacy } = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Manifest;
+  return { totals, dropped, privacy };
+}
+
 const sortedIds = (rows: Map<string, string>) => [...rows.keys()].sort();
 
 test.serial('run until idle on a 3-partition topic writes the episodes replay writes, row for row', async (t) => {
@@ -187,6 +198,7 @@ test.serial('run until idle on a 3-partition topic writes the episodes replay wr
   const rows = datasetRows(names.out);
   t.deepEqual(sortedIds(rows), sortedIds(expected));
   for (const [id, row] of expected) t.is(rows.get(id), row, `episode ${id}`);
+  t.deepEqual(datasetCounts(names.out), expectedCounts);
 });
 
 test.serial('run until idle ends the devices still open at the end in steps, waiting for the encoder after each 64, and writes what replay writes', async (t) => {
@@ -230,7 +242,7 @@ test.serial('an instance stopped with SIGTERM mid-stream hands over: the group w
   t.deepEqual(sortedIds(datasetRows(names.out)), sortedIds(expected));
 });
 
-test.serial('an instance killed with SIGKILL mid-stream and restarted writes every episode once', async (t) => {
+test.serial('an instance killed with SIGKILL mid-stream and restarted writes every episode once and counts every record once', async (t) => {
   const { names, config } = setup('crash');
   await produce(config, files.first, true);
   const first = follow(config);
@@ -238,8 +250,12 @@ test.serial('an instance killed with SIGKILL mid-stream and restarted writes eve
   await produce(config, files.second, false);
   first.process.kill('SIGKILL');
   t.is(await first.exit, 'SIGKILL');
-  await succeeds(run(config));
+  const second = run(config);
+  await succeeds(second);
+  t.regex(second.stderr(), /resuming at offset [1-9]/, 'the restart read again what the first instance had handled');
   t.deepEqual(sortedIds(datasetRows(names.out)), sortedIds(expected));
+  // records the restart read again were counted by the first instance, not twice
+  t.deepEqual(datasetCounts(names.out), expectedCounts);
 });
 
 test.serial('garbage, events that break the contract and events from the future go to the dead-letter topic with their bytes and headers; the rest is written', async (t) => {

@@ -69,12 +69,32 @@ interface DeviceRun {
   maxTs: number;
   /** wall clock of its last record. */
   lastWall: number;
+  /**
+   * The device's counts when its first record at or past the partition's `handledBefore` came:
+   * what it counted before was counted by an earlier writer of the partition (its records, and
+   * the gate's view rebuilt from them), so only what it counts since is this writer's.
+   * Undefined while every record of it was read again.
+   */
+  baseline: DeviceCounts | undefined;
 }
 
+/** What a device's pipeline has counted: its counters and its privacy audit. */
+interface DeviceCounts {
+  counters: Record<string, number>;
+  privacy: Counts;
+}
+
+function countsOf(pipeline: Pipeline): DeviceCounts {
+  return { counters: { ...pipeline.counters } as unknown as Record<string, number>, privacy: pipeline.audit.toJSON() };
+}
+
+/** Counted by the shell, per record it reads: every record, and every dead letter whatever its stage. */
+const SHELL_COUNTERS = ['records_in', 'dead_letters'];
+
 interface ShellCounters {
+  /** records at or past `handledBefore`: each record of the partition is counted by one writer. */
   records_in: number;
   dead_letters: number;
-  replay_skipped: number;
 }
 
 /** What a flush of one partition amounts to, once its shards are written. */
@@ -102,7 +122,9 @@ export interface PartitionsSummary {
 class PartitionRun {
   readonly devices = new Map<string, DeviceRun>();
   readonly writer: ShardWriter;
-  readonly counters: ShellCounters = { records_in: 0, dead_letters: 0, replay_skipped: 0 };
+  readonly counters: ShellCounters = { records_in: 0, dead_letters: 0 };
+  /** what this run read, whoever counted it first (the run's summary, not the dataset's). */
+  readonly reads = { records: 0, replay_skipped: 0 };
   /** next offset after the last record handled. */
   next: number;
   /** the partition's end as of the last fetch: while `next` is below it, records are waiting. */
@@ -175,17 +197,22 @@ class PartitionRun {
     const kept: Record<string, number> = {};
     for (const [key, offset] of resume) if (offset > commit) kept[key] = offset;
 
+    // Each record is counted once across restarts, rebalances and instances: by the writer that
+    // first handled it. A device's counts from records an earlier writer handled are taken off.
     const counters: Record<string, number> = { ...this.carriedCounters };
     const privacy: Counts = {};
     addPrivacyCounts(privacy, this.carriedPrivacy);
     for (const device of this.devices.values()) {
-      for (const [name, value] of Object.entries(device.pipeline.counters)) counters[name] = (counters[name] ?? 0) + value;
-      addPrivacyCounts(privacy, device.pipeline.audit.toJSON());
+      const now = countsOf(device.pipeline);
+      const base = device.baseline ?? now;
+      for (const [name, value] of Object.entries(now.counters)) {
+        if (!SHELL_COUNTERS.includes(name)) counters[name] = (counters[name] ?? 0) + value - (base.counters[name] ?? 0);
+      }
+      addPrivacyCounts(privacy, now.privacy);
+      addPrivacyCounts(privacy, base.privacy, -1);
     }
-    // the shell sees every record; the pipelines only those that decoded
-    counters.records_in = (this.carriedCounters.records_in ?? 0) + this.counters.records_in;
-    counters.dead_letters = (counters.dead_letters ?? 0) + this.counters.dead_letters;
-    counters.replay_skipped = (counters.replay_skipped ?? 0) + this.counters.replay_skipped;
+    // the shell sees every record (the pipelines only those that decoded) and sends every dead letter
+    for (const name of SHELL_COUNTERS) counters[name] = (this.carriedCounters[name] ?? 0) + this.counters[name as keyof ShellCounters];
     return {
       version: 1,
       writer: this.writer.writerId,
@@ -279,7 +306,9 @@ export class Partitions {
 
   private processRecord(run: PartitionRun, batch: FetchedBatch, bytes: Buffer, index: number, now: number): void {
     const offset = batch.offsets[index];
-    run.counters.records_in++;
+    const counted = offset >= run.handledBefore;
+    run.reads.records++;
+    if (counted) run.counters.records_in++;
     run.next = offset + 1;
     const slot = index * SPAN_INTS;
     const start = batch.spans[slot];
@@ -320,9 +349,11 @@ export class Partitions {
         lastOffset: offset,
         maxTs: -Infinity,
         lastWall: now,
+        baseline: undefined,
       };
       run.devices.set(deviceId, device);
     }
+    if (counted && device.baseline === undefined) device.baseline = countsOf(device.pipeline);
     device.lastOffset = offset;
     device.lastWall = now;
     if (typeof event.ts === 'number' && event.ts > device.maxTs) device.maxTs = event.ts;
@@ -334,7 +365,7 @@ export class Partitions {
     record.offset = offset;
     if (alreadyWritten) {
       // in episodes an earlier writer wrote: read only to rebuild the privacy gate's view of the device
-      run.counters.replay_skipped++;
+      run.reads.replay_skipped++;
       device.pipeline.restoreRecords(one);
     } else {
       device.pipeline.pushRecords(one);
@@ -467,9 +498,9 @@ export class Partitions {
   summary(): PartitionsSummary {
     const summary: PartitionsSummary = { records_in: 0, dead_letters: 0, replay_skipped: 0, episodes_written: this.episodesWritten };
     for (const run of this.runs.values()) {
-      summary.records_in += run.counters.records_in;
+      summary.records_in += run.reads.records;
       summary.dead_letters += run.counters.dead_letters;
-      summary.replay_skipped += run.counters.replay_skipped;
+      summary.replay_skipped += run.reads.replay_skipped;
     }
     return summary;
   }

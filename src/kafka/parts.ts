@@ -104,17 +104,17 @@ export function removeOrphanShards(dir: string, partition: number, parts: readon
   return removed;
 }
 
-function addCounts(into: Record<string, number>, counts: Readonly<Record<string, number>>): void {
-  for (const [key, value] of Object.entries(counts)) if (typeof value === 'number') into[key] = (into[key] ?? 0) + value;
+function addCounts(into: Record<string, number>, counts: Readonly<Record<string, number>>, sign = 1): void {
+  for (const [key, value] of Object.entries(counts)) if (typeof value === 'number') into[key] = (into[key] ?? 0) + sign * value;
 }
 
-/** Sums privacy counts, one level of sections deep (the shape PrivacyAudit.toJSON gives). */
-export function addPrivacyCounts(into: Counts, counts: Readonly<Counts>): void {
+/** Sums privacy counts, one level of sections deep (the shape PrivacyAudit.toJSON gives); sign -1 takes them off. */
+export function addPrivacyCounts(into: Counts, counts: Readonly<Counts>, sign: 1 | -1 = 1): void {
   for (const [key, value] of Object.entries(counts)) {
-    if (typeof value === 'number') into[key] = ((into[key] as number | undefined) ?? 0) + value;
+    if (typeof value === 'number') into[key] = ((into[key] as number | undefined) ?? 0) + sign * value;
     else {
       const section = (into[key] ??= {}) as Record<string, number>;
-      addCounts(section, value);
+      addCounts(section, value, sign);
     }
   }
 }
