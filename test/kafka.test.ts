@@ -16,7 +16,7 @@ import { writeEventsJsonl, writeRegistryJsonl } from '../src/sources/file.ts';
 import { replay } from '../src/replay.ts';
 import { readShardTable } from '../src/inspect.ts';
 import type { Manifest } from '../src/shards/manifest.ts';
-import { ensureBroker, uniqueName, type Broker } from './helpers/kafka.ts';
+import { createTopic, ensureBroker, uniqueName, type Broker } from './helpers/kafka.ts';
 import { tempDir } from './helpers/temp.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -313,6 +313,82 @@ test.serial('a failure on the pipeline thread stops the run with its error; once
   await succeeds(run(config));
   t.deepEqual(sortedIds(datasetRows(names.out)), sortedIds(expected));
 });
+
+test.serial('a registry topic the broker has compacted gives the dataset replay gives with every registry record', async (t) => {
+  const { names, config } = setup('compacted');
+  // two people with episodes: one erased, one exempt for a while; each then sent again as a person
+  // record (a directory sync), which under a per-person key would be all compaction keeps of them
+  const byUser = new Map<string, InputEvent[]>();
+  for (const e of events) byUser.set(e.user_id, [...(byUser.get(e.user_id) ?? []), e]);
+  const [erased, exempt] = [...byUser.entries()].sort((a, b) => b[1].length - a[1].length).map(([user]) => user);
+  const exemptTs = byUser.get(exempt)!.map((e) => e.ts);
+  const from = exemptTs[Math.floor(exemptTs.length * 0.3)];
+  const until = exemptTs[Math.floor(exemptTs.length * 0.7)];
+  const registry = [
+    ...generateRegistry(GENERATE),
+    { kind: 'erasure' as const, user_id: erased, ts: events[0].ts },
+    { kind: 'exemption' as const, user_id: exempt, from, until: null, reason: 'power' as const },
+    // closes the open-ended exemption: the same key, so compaction keeps this one
+    { kind: 'exemption' as const, user_id: exempt, from, until, reason: 'power' as const },
+    { kind: 'person' as const, user_id: erased, region: 'US' },
+    { kind: 'person' as const, user_id: exempt, region: 'US' },
+  ];
+  const registryFile = join(work, 'compacted-registry.jsonl');
+  await writeRegistryJsonl(registryFile, registry);
+  const replayOut = join(work, 'compacted-replay');
+  await replay({ config: parseConfig(readFileSync(config, 'utf8')), input: files.all, registry: registryFile, out: replayOut, pseudonymKey: PSEUDONYM_KEY, deadLetterPath: join(work, 'compacted-dead.jsonl') });
+  const want = datasetRows(replayOut);
+  t.true(want.size < expected.size, 'the erasure and the exemption take episodes out');
+
+  // segments roll after 100 ms and are cleaned as soon as anything in them is superseded
+  await createTopic(broker.brokers, names.registry, 1, {
+    'cleanup.policy': 'compact',
+    'segment.ms': '100',
+    'min.cleanable.dirty.ratio': '0.01',
+    'min.compaction.lag.ms': '0',
+  });
+  await succeeds(episodic(['produce', '--config', config, '--input', files.all, '--registry', registryFile, '--partitions', '3']));
+  // the active segment is never cleaned: one more record after segment.ms rolls the registry's
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const filler = join(work, 'compacted-filler.jsonl');
+  await writeRegistryJsonl(filler, [{ kind: 'person', user_id: 'nobody-in-the-stream', region: 'US' }]);
+  const empty = join(work, 'empty.jsonl');
+  writeFileSync(empty, '');
+  await succeeds(episodic(['produce', '--config', config, '--input', empty, '--registry', filler]));
+  const kept = await waitForCompaction(names.registry, registry.length + 1);
+  t.true(kept < registry.length + 1, `the cleaner removed superseded records (${kept} of ${registry.length + 1} left)`);
+
+  await succeeds(run(config));
+  const rows = datasetRows(names.out);
+  t.deepEqual(sortedIds(rows), sortedIds(want));
+  for (const [id, row] of want) t.is(rows.get(id), row, `episode ${id}`);
+});
+
+/** Reads the topic until the broker's log cleaner has removed records from it; returns how many are left. */
+async function waitForCompaction(topic: string, produced: number): Promise<number> {
+  const { Kafka, logLevel } = kafkajs();
+  const kafka = new Kafka({ clientId: 'kafka-test', brokers: broker.brokers, logLevel: logLevel.NOTHING });
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    const consumer = kafka.consumer({ groupId: uniqueName('compaction-check'), maxWaitTimeInMs: 200 });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    let count = 0;
+    let last = -1;
+    await new Promise<void>((resolve) => {
+      void consumer.run({
+        eachBatch: async ({ batch }) => {
+          count += batch.messages.length;
+          last = Math.max(last, Number(batch.lastOffset()));
+          if (last + 1 >= produced) resolve();
+        },
+      });
+    });
+    await consumer.disconnect();
+    if (count < produced || Date.now() > deadline) return count;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
 
 async function readTopic(kafka: Kafka, topic: string, count: number): Promise<KafkaMessage[]> {
   const consumer = kafka.consumer({ groupId: uniqueName('dlq-reader') });

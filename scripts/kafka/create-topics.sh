@@ -23,7 +23,8 @@ create_topic() {
 pids=()
 # key = device_id: the partition count caps how many pipeline instances share the work
 create_topic --topic input-events --partitions 6 & pids+=($!)
-# key = user_id: compaction keeps each person's latest registry record for as long as the topic lives
+# key = person:<id>, exemption:<id>:<from> or erasure:<id> (src/privacy/registry.ts): compaction keeps
+# the latest record of each, which is everything the registry still decides by
 create_topic --topic registry --partitions 1 --config cleanup.policy=compact & pids+=($!)
 create_topic --topic input-events-dlq --partitions 1 & pids+=($!)
 

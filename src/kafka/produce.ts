@@ -1,11 +1,13 @@
 // `episodic produce`: loads a recording into the pipeline's topics the way the capture agents and
-// the people directory would: events keyed by device_id, registry records keyed by user_id, both
+// the people directory would: events keyed by device_id, registry records keyed by what they replace
+// (`registryRecordKey`: person:<id>, exemption:<id>:<from>, erasure:<id>), both
 // as Avro binary in the Confluent framing (schema id 1 = schemas/*.avsc). Missing topics are created.
 import type { Admin, ITopicConfig, Kafka, Message, Producer } from 'kafkajs';
 import type { KafkaSettings } from '../config.ts';
 import type { InputEvent } from '../contract/events.ts';
 import { encodeEvent, encodeRegistryRecord, frameConfluent } from '../contract/avro.ts';
 import { readEventFile, readRegistryFile } from '../sources/file.ts';
+import { registryRecordKey } from '../privacy/registry.ts';
 import { createKafka } from './client.ts';
 import { kafkajs } from './kafkajs.ts';
 
@@ -81,7 +83,7 @@ export async function produceFixture(options: ProduceOptions): Promise<ProduceSu
     if (options.registry) {
       const { records, dead } = await readRegistryFile(options.registry);
       summary.skipped += dead.length;
-      const messages: Message[] = records.map((r) => ({ key: r.user_id, value: frameConfluent(SCHEMA_ID, encodeRegistryRecord(r)) }));
+      const messages: Message[] = records.map((r) => ({ key: registryRecordKey(r), value: frameConfluent(SCHEMA_ID, encodeRegistryRecord(r)) }));
       for (let i = 0; i < messages.length; i += SEND_BATCH) {
         await send(producer, settings.topics.registry, messages.slice(i, i + SEND_BATCH));
       }

@@ -2,7 +2,8 @@
 // Later records win: a `person` record replaces the region; an `exemption` with the same `from`
 // replaces the earlier one (so an open-ended exemption is closed by re-sending it with `until`);
 // an `erasure` is permanent: nothing in the registry can bring a person back, which is the
-// fail-closed reading of "erase me".
+// fail-closed reading of "erase me". `registryRecordKey` keys the compacted topic by exactly these
+// replacements.
 import type { ExemptionReason, RegistryRecord } from '../contract/events.ts';
 
 interface Exemption {
@@ -10,6 +11,31 @@ interface Exemption {
   /** exclusive; null: for good. */
   until: number | null;
   reason: ExemptionReason;
+}
+
+/** When an exemption starts: an unreadable `from` is read as the widest window (the person asked not to be captured). */
+function exemptionStart(from: number): number {
+  return Number.isFinite(from) ? from : -Infinity;
+}
+
+/**
+ * The key of a registry record on its compacted Kafka topic. Compaction keeps only the newest
+ * record of each key, so a key names exactly what a newer record replaces in `Registry.apply`: a
+ * person's region (`person:<user_id>`), one exemption window (`exemption:<user_id>:<from>`), an
+ * erasure (`erasure:<user_id>`, which nothing replaces). Compacting the topic then never drops a
+ * record that still decides anything.
+ */
+export function registryRecordKey(record: RegistryRecord): string {
+  switch (record.kind) {
+    case 'person':
+      return `person:${record.user_id}`;
+    case 'exemption':
+      return `exemption:${record.user_id}:${exemptionStart(record.from)}`;
+    case 'erasure':
+      return `erasure:${record.user_id}`;
+    default:
+      throw new TypeError(`registry record of unknown kind '${String((record as { kind?: unknown }).kind)}'`);
+  }
 }
 
 /** Regions compare case-insensitively: `us`, `US` and ` US ` are one region. */
@@ -38,8 +64,7 @@ export class Registry {
         this.regions.set(record.user_id, normalizeRegion(record.region));
         return;
       case 'exemption': {
-        // an unreadable window is read as the widest one: the person asked not to be captured
-        const from = Number.isFinite(record.from) ? record.from : -Infinity;
+        const from = exemptionStart(record.from);
         const until = typeof record.until === 'number' && !Number.isNaN(record.until) ? record.until : null;
         const exemption: Exemption = { from, until, reason: record.reason };
         const list = this.exemptions.get(record.user_id);
@@ -49,7 +74,13 @@ export class Registry {
         }
         const same = list.findIndex((e) => e.from === from);
         if (same >= 0) list[same] = exemption;
-        else list.push(exemption);
+        else {
+          // kept in order of `from`, not of arrival: the topic's compaction reorders records of
+          // different keys, and which reason an overlap reports must not depend on it
+          let at = list.length;
+          while (at > 0 && list[at - 1].from > from) at--;
+          list.splice(at, 0, exemption);
+        }
         return;
       }
       case 'erasure':
