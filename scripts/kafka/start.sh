@@ -10,6 +10,9 @@
 #   KAFKA_HEAP_OPTS        JVM heap flags (default -Xms128m -Xmx512m)
 #   KAFKA_START_TIMEOUT    seconds to wait for the broker to answer (default 90)
 #   KAFKA_CDS=off          do not record or use the class-data-sharing archive
+#   KAFKA_EXTRA_PROPERTIES a file appended to server.properties; its keys win (e.g. a SASL_SSL listener)
+#   KAFKA_SCRAM_CREDENTIAL a SCRAM user made when the storage is formatted: SCRAM-SHA-256=[name=N,password=P]
+#   KAFKA_READY_PORT       the PLAINTEXT port the readiness probe connects to (default KAFKA_PORT)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -40,6 +43,10 @@ data_dir=$(mktemp -d "${TMPDIR:-/tmp}/episodic-kafka-$KAFKA_PORT.XXXXXX")
 log_file=$data_dir/server.log
 sed -e "s|@PORT@|$KAFKA_PORT|g" -e "s|@CONTROLLER_PORT@|$controller_port|g" -e "s|@DATA_DIR@|$data_dir|g" \
   "$KAFKA_SCRIPT_DIR/server.properties" >"$data_dir/server.properties"
+if [[ -n ${KAFKA_EXTRA_PROPERTIES:-} ]]; then
+  cat -- "$KAFKA_EXTRA_PROPERTIES" >>"$data_dir/server.properties" ||
+    { kafka_remove_data_dir "$data_dir"; kafka_die "cannot read KAFKA_EXTRA_PROPERTIES $KAFKA_EXTRA_PROPERTIES"; }
+fi
 
 jvm_opts=(
   -Dlog4j2.configurationFile="$KAFKA_SCRIPT_DIR/log4j2.properties"
@@ -73,8 +80,10 @@ while [[ $cluster_id == -* ]]; do
 done
 format_cds_opts=()
 [[ -f $KAFKA_CDS_ARCHIVE && ${KAFKA_CDS:-on} != off ]] && format_cds_opts=(-XX:SharedArchiveFile="$KAFKA_CDS_ARCHIVE")
+format_opts=()
+[[ -n ${KAFKA_SCRAM_CREDENTIAL:-} ]] && format_opts=(--add-scram "$KAFKA_SCRAM_CREDENTIAL")
 java -Xmx256m "${format_cds_opts[@]}" "${jvm_opts[@]}" -cp "$KAFKA_LIBS_DIR/*" kafka.tools.StorageTool format \
-  --cluster-id "$cluster_id" --config "$data_dir/server.properties" --standalone \
+  --cluster-id "$cluster_id" --config "$data_dir/server.properties" --standalone "${format_opts[@]}" \
   >"$data_dir/stdout.log" 2>&1 || fail_start "formatting the storage failed"
 
 # setsid + no inherited stdio: the broker outlives this script, and a caller waiting on our
@@ -96,8 +105,9 @@ mkdir -p "$(dirname "$KAFKA_STATE_FILE")"
 # Ready means a client gets metadata and a group coordinator, not just an open port: the
 # probe lists topics and describes a group through kafkajs. Without node/kafkajs (a fresh
 # checkout), the broker's own "started" log line has to do.
+ready_port=${KAFKA_READY_PORT:-$KAFKA_PORT}
 probe_ready() {
-  kafka_port_open "$KAFKA_PORT" || return 1
+  kafka_port_open "$ready_port" || return 1
   grep -q 'Kafka Server started' "$log_file" 2>/dev/null || return 1
   command -v node >/dev/null 2>&1 && [[ -d $KAFKA_REPO_ROOT/node_modules/kafkajs ]] || return 0
   (cd "$KAFKA_REPO_ROOT" && KAFKAJS_NO_PARTITIONER_WARNING=1 node -e '
@@ -109,7 +119,7 @@ probe_ready() {
       .then(() => admin.describeGroups(["episodic-kafka-ready-probe"]))
       .then(() => admin.disconnect().then(() => process.exit(0)))
       .catch(() => process.exit(1));
-  ' "127.0.0.1:$KAFKA_PORT") >/dev/null 2>&1
+  ' "127.0.0.1:$ready_port") >/dev/null 2>&1
 }
 
 deadline=$((SECONDS + ${KAFKA_START_TIMEOUT:-90}))

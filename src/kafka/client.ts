@@ -65,3 +65,34 @@ function logLevelFromEnv(value: string | undefined): logLevel {
       return logLevel.WARN;
   }
 }
+
+/** The errors an error was caused by (kafkajs wraps the connection's own in its retry errors), outermost first. */
+function causes(error: unknown): Error[] {
+  const chain: Error[] = [];
+  for (let e = error; e instanceof Error && chain.length < 8; e = (e as { cause?: unknown; originalError?: unknown }).cause ?? (e as { originalError?: unknown }).originalError) {
+    chain.push(e);
+  }
+  return chain;
+}
+
+/**
+ * A broker that wants TLS or SASL the client did not offer just closes the connection, and
+ * kafkajs reports that as "Closed connection" or a connection error. When the settings offer
+ * less than such a listener may want, the error names the settings to add; any other error is
+ * returned as it is.
+ */
+export function explainConnectionFailure(error: unknown, settings: KafkaSettings): Error {
+  const chain = causes(error);
+  const original = chain[0] ?? new Error(String(error));
+  const connection = chain.some((e) => /^KafkaJSConnection(Closed)?Error$/.test(e.name) || /Closed connection|ECONNRESET|EPIPE/.test(e.message));
+  if (!connection || (settings.ssl && settings.sasl)) return original;
+  const brokers = settings.brokers.join(',');
+  const missing = settings.ssl
+    ? 'SASL authentication, and source.kafka.sasl is not set: add sasl: { mechanism, username, password_env } as the listener wants'
+    : settings.sasl
+      ? 'TLS, and source.kafka.ssl is not set: add ssl: true (system CAs) or ssl: { ca_file } for the listener'
+      : 'TLS and/or SASL, and neither source.kafka.ssl nor source.kafka.sasl is set: add what the listener wants (ssl: { ca_file }, sasl: { mechanism, username, password_env })';
+  return new KafkaSettingsError(`the broker ${brokers} closed the connection (${original.message}): its listener probably requires ${missing}`, {
+    cause: error,
+  });
+}

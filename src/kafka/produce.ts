@@ -8,7 +8,7 @@ import type { InputEvent } from '../contract/events.ts';
 import { encodeEvent, encodeRegistryRecord, frameConfluent } from '../contract/avro.ts';
 import { readEventFile, readRegistryFile } from '../sources/file.ts';
 import { registryRecordKey } from '../privacy/registry.ts';
-import { createKafka } from './client.ts';
+import { createKafka, explainConnectionFailure } from './client.ts';
 import { kafkajs } from './kafkajs.ts';
 
 export const SCHEMA_ID = 1;
@@ -67,7 +67,11 @@ export async function produceFixture(options: ProduceOptions): Promise<ProduceSu
   const kafka = options.kafka ?? createKafka(settings);
   const summary: ProduceSummary = { events: 0, registry_records: 0, skipped: 0, created_topics: [] };
   const admin = kafka.admin();
-  await admin.connect();
+  try {
+    await admin.connect();
+  } catch (error) {
+    throw explainConnectionFailure(error, settings);
+  }
   try {
     summary.created_topics = await ensureTopics(
       admin,

@@ -13,7 +13,7 @@ import type { Admin, Consumer, EachBatchPayload, Kafka, Message, Producer } from
 import { configHash, type PipelineConfig } from '../config.ts';
 import { ensureDir } from '../shards/atomic.ts';
 import { existingDatasetEntries } from '../shards/dataset.ts';
-import { createKafka } from './client.ts';
+import { createKafka, explainConnectionFailure } from './client.ts';
 import { asBuffer, headersAsBuffers, packBatch } from './fetched.ts';
 import { kafkajs } from './kafkajs.ts';
 import { PARTS_DIR, rebuildManifest, writePart } from './parts.ts';
@@ -104,8 +104,13 @@ export class KafkaRun {
     prepareDatasetDir(options.out);
 
     this.admin = this.kafka.admin();
-    await this.admin.connect();
-    const topics = await this.admin.listTopics();
+    let topics: string[];
+    try {
+      await this.admin.connect();
+      topics = await this.admin.listTopics();
+    } catch (error) {
+      throw explainConnectionFailure(error, kafkaSettings);
+    }
     for (const topic of [this.topic, kafkaSettings.topics.dead_letter]) {
       if (!topics.includes(topic)) {
         throw new Error(`topic ${topic} does not exist on ${kafkaSettings.brokers.join(',')}; create it (bash scripts/kafka/create-topics.sh, or episodic produce)`);

@@ -4,6 +4,7 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { kafkajs } from '../../src/kafka/kafkajs.ts';
@@ -65,6 +66,73 @@ async function startPrivateBroker(): Promise<{ brokers: string[]; env: NodeJS.Pr
     if (started) spawnSync('bash', [`${scriptsDir}stop.sh`], { env, stdio: 'ignore' });
   });
   return { brokers: [`127.0.0.1:${port}`], env };
+}
+
+export interface SecuredBroker extends Broker {
+  /** PEM of the broker's self-signed certificate: the CA a client trusts. */
+  caFile: string;
+  username: string;
+  password: string;
+}
+
+/**
+ * A broker of its own whose only client listener is SASL_SSL (SCRAM-SHA-256 over TLS), with a
+ * certificate made here by keytool; its brokers speak TLS only. The readiness probe and the
+ * broker's own traffic use a PLAINTEXT listener on another port that clients are not told about.
+ */
+export async function startSecuredBroker(dir: string): Promise<SecuredBroker> {
+  const [port, controllerPort, internalPort] = await freePorts(3);
+  const storePassword = randomBytes(8).toString('hex');
+  const keystore = `${dir}/broker.p12`;
+  const caFile = `${dir}/ca.pem`;
+  const keytool = (...args: string[]) => run('keytool', args, { timeout: 120_000 });
+  await keytool('-genkeypair', '-alias', 'broker', '-keyalg', 'RSA', '-keysize', '2048', '-validity', '2', '-dname', 'CN=127.0.0.1',
+    '-ext', 'SAN=IP:127.0.0.1', '-keystore', keystore, '-storetype', 'PKCS12', '-storepass', storePassword, '-keypass', storePassword);
+  const { stdout: pem } = await keytool('-exportcert', '-rfc', '-alias', 'broker', '-keystore', keystore, '-storepass', storePassword);
+  writeFileSync(caFile, pem);
+  const username = 'episodic';
+  const password = randomBytes(12).toString('hex');
+  const properties = `${dir}/secured.properties`;
+  writeFileSync(
+    properties,
+    [
+      `listeners=SASL_SSL://127.0.0.1:${port},INTERNAL://127.0.0.1:${internalPort},CONTROLLER://127.0.0.1:${controllerPort}`,
+      `advertised.listeners=SASL_SSL://127.0.0.1:${port},INTERNAL://127.0.0.1:${internalPort}`,
+      'inter.broker.listener.name=INTERNAL',
+      'listener.security.protocol.map=SASL_SSL:SASL_SSL,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT',
+      'sasl.enabled.mechanisms=SCRAM-SHA-256',
+      'listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+      `ssl.keystore.location=${keystore}`,
+      'ssl.keystore.type=PKCS12',
+      `ssl.keystore.password=${storePassword}`,
+      `ssl.key.password=${storePassword}`,
+      '',
+    ].join('\n'),
+  );
+  const env = {
+    ...process.env,
+    KAFKA_PORT: String(port),
+    KAFKA_CONTROLLER_PORT: String(controllerPort),
+    KAFKA_READY_PORT: String(internalPort),
+    KAFKA_EXTRA_PROPERTIES: properties,
+    KAFKA_SCRAM_CREDENTIAL: `SCRAM-SHA-256=[name=${username},password=${password}]`,
+  };
+  try {
+    await run('bash', [`${scriptsDir}start.sh`], { env, timeout: 10 * 60_000 });
+  } catch (error) {
+    const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
+    throw new Error(`scripts/kafka/start.sh failed for a SASL_SSL broker on port ${port}:\n${stdout}${stderr}`, { cause: error });
+  }
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await run('bash', [`${scriptsDir}stop.sh`], { env });
+  };
+  process.once('exit', () => {
+    if (!stopped) spawnSync('bash', [`${scriptsDir}stop.sh`], { env, stdio: 'ignore' });
+  });
+  return { brokers: [`127.0.0.1:${port}`], stop, caFile, username, password };
 }
 
 /** Ports the OS reports free now; held open together so the two are distinct. */
