@@ -26,7 +26,7 @@ const KafkaConfig = z.strictObject({
   topics: z
     .strictObject({
       events: z.string().default('input-events').describe('Input events, keyed by `device_id`, Avro values (`schemas/input-event.avsc`).'),
-      registry: z.string().default('registry').describe('Registry records, compacted, keyed by `user_id` (`schemas/registry-record.avsc`).'),
+      registry: z.string().default('registry').describe('Registry records, compacted, keyed by what a record replaces: `person:<user_id>`, `exemption:<user_id>:<from>`, `erasure:<user_id>` (`schemas/registry-record.avsc`).'),
       dead_letter: z.string().default('input-events-dlq').describe('Where records that cannot be used go, with a reason.'),
     })
     .prefault({})
