@@ -116,6 +116,8 @@ export async function startSecuredBroker(dir: string): Promise<SecuredBroker> {
     KAFKA_READY_PORT: String(internalPort),
     KAFKA_EXTRA_PROPERTIES: properties,
     KAFKA_SCRAM_CREDENTIAL: `SCRAM-SHA-256=[name=${username},password=${password}]`,
+    // a second JVM next to the shared broker, on a machine the whole suite shares
+    KAFKA_START_TIMEOUT: process.env.KAFKA_START_TIMEOUT ?? '240',
   };
   try {
     await run('bash', [`${scriptsDir}start.sh`], { env, timeout: 10 * 60_000 });
