@@ -9,7 +9,10 @@ import { followHeap } from './runtime.ts';
 import { Registry } from './privacy/registry.ts';
 import { readEventBatches, readRegistryFile } from './sources/file.ts';
 import { ShardWriter } from './shards/writer.ts';
-import { existingDatasetEntries, writeDatasetFiles } from './shards/dataset.ts';
+import { MANIFEST_FILE } from './shards/manifest.ts';
+import { writeDatasetFiles } from './shards/dataset.ts';
+import { checkDatasetDir } from './shards/dataset-identity.ts';
+import { discardStaging, startStaging, swapIn } from './shards/swap.ts';
 
 export interface ReplayOptions {
   config: PipelineConfig;
@@ -32,18 +35,6 @@ export interface ReplaySummary {
 /** Where dead letters go by default: beside the dataset, never inside it (they hold raw input). */
 export function defaultDeadLetterPath(out: string): string {
   return `${resolve(out)}.dead-letter.jsonl`;
-}
-
-/**
- * Makes `out` ready for a fresh dataset. A directory that holds an earlier dataset is replaced;
- * any other non-empty directory is refused, so a typo in --out never wipes someone's files.
- */
-export function prepareOutputDir(out: string): void {
-  const entries = existingDatasetEntries(out, ['manifest.json']);
-  if (entries.length > 0) {
-    for (const name of ['data', 'manifest.json', 'README.md']) rmSync(join(out, name), { recursive: true, force: true });
-  }
-  mkdirSync(out, { recursive: true });
 }
 
 /** Appends dead letters as JSON Lines; opened lazily so a clean run leaves no empty file behind. */
@@ -80,9 +71,12 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
     for (const letter of dead) deadLetters.write(letter);
   }
 
-  prepareOutputDir(out);
+  // refused before anything is read or written: a directory that is not an episodic dataset
+  checkDatasetDir(out, 'replay');
+  // the new dataset is built beside the old one and swapped in once complete
+  const staging = startStaging(out);
   const writer = new ShardWriter({
-    dir: out,
+    dir: staging,
     writerId: 'replay',
     formats: config.output.formats,
     shardTargetBytes: config.output.shard_target_bytes,
@@ -94,6 +88,8 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
   });
 
   let recordsRead = 0;
+  let manifestPath: string;
+  let counters: PipelineCounters;
   try {
     for await (const batch of readEventBatches(options.input)) {
       pipeline.pushBatch(batch);
@@ -106,22 +102,25 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
     // the episodes still open close a few dozen at a time, the encoder catching up in between
     for (const _ of pipeline.endInSteps()) await writer.drained();
     await writer.flush();
+    // registry lines that could not be read are dead letters too
+    counters = { ...pipeline.counters, dead_letters: deadLetters.count };
+    writeDatasetFiles(staging, {
+      name: config.name,
+      configHash: configHash(config),
+      shards: writer.shards,
+      counters,
+      audit: pipeline.audit,
+    });
+    checkDatasetDir(out, 'replay');
+    swapIn(staging, out);
+    manifestPath = join(out, MANIFEST_FILE);
   } catch (error) {
-    // no half-written shard is left behind
+    // no half-written shard is left behind, and the previous dataset stays as it was
     writer.discard();
+    discardStaging(staging);
     throw error;
   } finally {
     deadLetters.close();
   }
-
-  // registry lines that could not be read are dead letters too
-  const counters = { ...pipeline.counters, dead_letters: deadLetters.count };
-  const manifestPath = writeDatasetFiles(out, {
-    name: config.name,
-    configHash: configHash(config),
-    shards: writer.shards,
-    counters,
-    audit: pipeline.audit,
-  });
   return { out, deadLetterPath: deadLetters.path, counters, manifestPath };
 }

@@ -12,11 +12,11 @@
 import type { Admin, Consumer, EachBatchPayload, Kafka, Message, Producer } from 'kafkajs';
 import { configHash, type PipelineConfig } from '../config.ts';
 import { ensureDir } from '../shards/atomic.ts';
-import { existingDatasetEntries } from '../shards/dataset.ts';
+import { checkDatasetDir, claimDatasetDir, datasetIdentity } from '../shards/dataset-identity.ts';
 import { createKafka, explainConnectionFailure } from './client.ts';
 import { asBuffer, headersAsBuffers, packBatch } from './fetched.ts';
 import { kafkajs } from './kafkajs.ts';
-import { PARTS_DIR, rebuildManifest, writePart } from './parts.ts';
+import { rebuildManifest, writePart } from './parts.ts';
 import { PipelineThread } from './pipeline-thread.ts';
 import type { PartitionFlush } from './partitions.ts';
 
@@ -355,14 +355,12 @@ export class KafkaRun {
 
 /**
  * The dataset dir is shared by every instance and every restart, so it is never cleared; a
- * non-empty dir that holds no episodic dataset is refused, so a typo in --out never mixes files.
+ * non-empty dir that holds no episodic dataset, or a replay's, is refused (dataset-identity.ts),
+ * and a new one is marked as a dataset before anything else is written into it.
  */
 export function prepareDatasetDir(out: string): void {
-  const entries = existingDatasetEntries(out, [PARTS_DIR, 'manifest.json']);
-  if (entries.includes('manifest.json') && !entries.includes(PARTS_DIR)) {
-    throw new Error(`--out ${out} holds a dataset written by replay; a Kafka run needs a dataset dir of its own`);
-  }
-  ensureDir(out);
+  if (checkDatasetDir(out, 'kafka') === 'new') claimDatasetDir(out, datasetIdentity('kafka'));
+  else ensureDir(out);
 }
 
 /** Runs until SIGTERM/SIGINT (graceful) or, with exitWhenIdleMs, until the topic is done. */

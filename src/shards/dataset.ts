@@ -3,7 +3,6 @@
 import { buildManifest, writeManifestAtomic, type Counts } from './manifest.ts';
 import { writeDatasetCardAtomic, type CardOptions } from './card.ts';
 import type { ShardInfo } from './writer.ts';
-import { existsSync, readdirSync, statSync } from 'node:fs';
 
 /** Pipeline counters that count what was left out; every other numeric counter is a total. */
 export const DROP_COUNTERS = ['dead_letters', 'duplicate', 'late', 'too_few_actions'] as const;
@@ -42,19 +41,4 @@ export function writeDatasetFiles(dir: string, input: DatasetFilesInput): string
   });
   writeDatasetCardAtomic(dir, manifest, input.card);
   return writeManifestAtomic(dir, manifest);
-}
-
-/**
- * What an output directory holds before a run writes into it: [] when it is new or empty. A file,
- * or a non-empty directory without any of `datasetMarkers`, is refused, so a typo in --out never
- * writes into (or wipes) someone else's files.
- */
-export function existingDatasetEntries(out: string, datasetMarkers: readonly string[]): string[] {
-  if (!existsSync(out)) return [];
-  if (!statSync(out).isDirectory()) throw new Error(`--out ${out} exists and is not a directory`);
-  const entries = readdirSync(out);
-  if (entries.length > 0 && !datasetMarkers.some((m) => entries.includes(m))) {
-    throw new Error(`--out ${out} is not empty and holds no episodic dataset (no ${datasetMarkers.join(' or ')}); refusing to write into it`);
-  }
-  return entries;
 }

@@ -6,6 +6,7 @@ import { SPLITS, type Split } from '../contract/episode.ts';
 import { SCHEMA_VERSION } from './schema.ts';
 import { PARQUET_COMPRESSION } from './parquet.ts';
 import { writeFileAtomic } from './atomic.ts';
+import { DATASET_FORMAT } from './dataset-identity.ts';
 import type { ShardFormat, ShardInfo } from './writer.ts';
 
 export const MANIFEST_FILE = 'manifest.json';
@@ -23,6 +24,8 @@ export interface SplitSummary {
 }
 
 export interface Manifest {
+  /** marks the directory as an episodic dataset (see dataset-identity.ts). */
+  format: typeof DATASET_FORMAT;
   schema_version: string;
   dataset: string;
   purpose: string;
@@ -79,6 +82,7 @@ export function buildManifest(input: ManifestInput): Manifest {
   const actions = SPLITS.reduce((n, s) => n + splits[s].actions, 0);
 
   const manifest: Manifest = {
+    format: DATASET_FORMAT,
     schema_version: SCHEMA_VERSION,
     dataset: input.name,
     purpose: DATASET_PURPOSE,
