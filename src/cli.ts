@@ -1,9 +1,9 @@
 // The command line: thin wrappers that parse flags, load config and call the shells.
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig, type PipelineConfig } from './config.ts';
+import { configFrom, inputFile, numberFlag, parseFlags as parse } from './flags.ts';
 import { pseudonymKeyFromEnv } from './privacy/pseudonym.ts';
 import { replay, type ReplaySummary } from './replay.ts';
 import { generateToFiles } from './generate/files.ts';
@@ -50,14 +50,6 @@ export function commandUsage(name: string): string {
   return `Usage:\n${lines.join('\n')}${config}`;
 }
 
-function parse<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, allowPositionals = false) {
-  return parseArgs({ args: argv, options, allowPositionals, strict: true });
-}
-
-function configFrom(path: string | undefined): PipelineConfig {
-  return loadConfig(path ? resolve(path) : DEFAULT_CONFIG_PATH);
-}
-
 function isTTY(): boolean {
   return Boolean(process.stderr.isTTY) && Boolean(process.stdout.isTTY);
 }
@@ -101,12 +93,13 @@ async function runReplay(config: PipelineConfig, input: string, registry: string
 const commands: Record<string, Handler> = {
   async demo(argv) {
     const { values } = parse(argv, { events: { type: 'string' }, out: { type: 'string' }, seed: { type: 'string' } });
+    const events = numberFlag('--events', values.events, { integer: true, min: 1 }, 500_000);
+    const seed = numberFlag('--seed', values.seed, { integer: true, min: 0 }, 7);
     const base = resolve(values.out ?? 'out/demo');
     const config = configFrom(undefined);
     const streamDir = join(base, 'stream');
     mkdirSync(streamDir, { recursive: true });
-    const events = Number(values.events ?? 500_000);
-    const generated = await generateToFiles({ out: streamDir, seed: Number(values.seed ?? 7), devices: 20, events, format: 'avro' });
+    const generated = await generateToFiles({ out: streamDir, seed, devices: 20, events, format: 'avro' });
     console.log(`generated:    ${generated.events.toLocaleString('en-US')} events from ${generated.devices} devices -> ${generated.eventsPath}`);
     let key = process.env[config.privacy.pseudonym_key_env];
     if (!key) {
@@ -137,9 +130,9 @@ const commands: Record<string, Handler> = {
     if (format !== 'jsonl' && format !== 'avro') throw new UsageError(`--format must be jsonl or avro, not '${format}'`);
     const result = await generateToFiles({
       out: resolve(values.out ?? 'out/stream'),
-      seed: Number(values.seed ?? 1),
-      devices: Number(values.devices ?? 8),
-      events: Number(values.events ?? 100_000),
+      seed: numberFlag('--seed', values.seed, { integer: true, min: 0 }, 1),
+      devices: numberFlag('--devices', values.devices, { integer: true, min: 1 }, 8),
+      events: numberFlag('--events', values.events, { integer: true, min: 1 }, 100_000),
       format,
     });
     console.log(`${result.events} events from ${result.devices} devices -> ${result.eventsPath}`);
@@ -156,10 +149,12 @@ const commands: Record<string, Handler> = {
       'dead-letter': { type: 'string' },
     });
     if (!values.input) throw new UsageError('replay needs --input FILE (.jsonl or .avro)');
+    const input = inputFile('--input', values.input);
+    const registry = inputFile('--registry', values.registry);
     const config = configFrom(values.config);
     const key = pseudonymKeyFromEnv(config.privacy.pseudonym_key_env);
     const out = resolve(values.out ?? config.output.dir);
-    const summary = await runReplay(config, resolve(values.input), values.registry && resolve(values.registry), out, key, values['dead-letter']);
+    const summary = await runReplay(config, input, registry, out, key, values['dead-letter']);
     printSummary(summary);
     return 0;
   },
@@ -170,6 +165,7 @@ const commands: Record<string, Handler> = {
     let failed = 0;
     for (const file of files) {
       try {
+        if (!existsSync(resolve(file))) throw new Error(`${file}: no such file`);
         loadConfig(resolve(file));
         console.log(`${file}: ok`);
       } catch (error) {

@@ -4,6 +4,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { tableFromIPC, type Table } from 'apache-arrow';
 import { readParquet } from 'parquet-wasm';
+import { IDENTITY_FILE, isDataset } from './shards/dataset-identity.ts';
 
 export interface ShardSummary {
   rows: number;
@@ -37,6 +38,20 @@ export function readShardTable(path: string): Table {
   return tableFromIPC(readParquet(bytes).intoIPCStream());
 }
 
+/** A file given to inspect as a shard: read, or refused with what it is not. */
+function readGivenShard(path: string): Table {
+  const problem = `${path} is not an episodic shard or dataset: inspect takes a dataset directory, or one .parquet or .arrow shard file`;
+  if (!path.endsWith('.parquet') && !path.endsWith('.arrow')) throw new Error(problem);
+  let table: Table;
+  try {
+    table = readShardTable(path);
+  } catch (error) {
+    throw new Error(`${problem} (${(error as Error).message})`);
+  }
+  if (table.schema.fields.length === 0 || !table.schema.fields.some((f) => f.name === 'episode_id')) throw new Error(`${problem} (it has no episode_id column)`);
+  return table;
+}
+
 function summarizeInto(summary: ShardSummary, table: Table): void {
   summary.rows += table.numRows;
   summary.columns = table.schema.fields.map((f) => f.name);
@@ -64,7 +79,9 @@ export function inspectPath(path: string): Inspection {
   const summary = emptySummary();
   if (statSync(path).isDirectory()) {
     const manifestPath = join(path, 'manifest.json');
-    if (!existsSync(manifestPath)) throw new Error(`${path} holds no manifest.json: not an episodic dataset`);
+    if (!isDataset(path) || !existsSync(manifestPath)) {
+      throw new Error(`${path} is not an episodic dataset (no ${IDENTITY_FILE} or episodic manifest.json), or one that has no manifest yet`);
+    }
     const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
     for (const shard of manifest.shards as { path: string; format?: string }[]) {
       if (shard.format && shard.format !== 'parquet') continue;
@@ -72,7 +89,7 @@ export function inspectPath(path: string): Inspection {
     }
     return { path, kind: 'dataset', manifest, summary };
   }
-  summarizeInto(summary, readShardTable(path));
+  summarizeInto(summary, readGivenShard(path));
   return { path, kind: 'shard', summary };
 }
 

@@ -160,6 +160,6 @@ test('replay never writes into a directory that holds something other than a dat
   writeFileSync(join(dir, 'precious.txt'), 'keep me');
   const r = episodic(['replay', '--input', join(FIXTURE, 'events.jsonl'), '--out', dir]);
   t.is(r.status, 1);
-  t.regex(r.stderr, /refusing/);
+  t.regex(r.stderr, /is not an episodic dataset/);
   t.is(readFileSync(join(dir, 'precious.txt'), 'utf8'), 'keep me');
 });

@@ -1,7 +1,6 @@
 // `episodic run` and `episodic produce`, added to the CLI's command table by cli.ts.
-import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
-import { DEFAULT_CONFIG_PATH, loadConfig, type PipelineConfig } from '../config.ts';
+import { configFrom, inputFile, numberFlag, parseFlags } from '../flags.ts';
 import { pseudonymKeyFromEnv } from '../privacy/pseudonym.ts';
 import { UsageError } from '../usage-error.ts';
 import { runKafka } from './run.ts';
@@ -13,45 +12,33 @@ export const KAFKA_USAGE = `  episodic run --config C [--out DIR] [--exit-when-i
   episodic produce --config C --input FILE [--registry FILE] [--partitions N]
       load a recording into the Kafka topics as the capture agents would (creates missing topics)`;
 
-function configFrom(path: string | undefined): PipelineConfig {
-  return loadConfig(path ? resolve(path) : DEFAULT_CONFIG_PATH);
-}
-
-function positiveNumber(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} must be a positive number, not '${value}'`);
-  return n;
-}
+const WHOLE_MS = { integer: true, min: 1 };
 
 
 export const kafkaCommands: Record<string, (argv: string[]) => Promise<number>> = { run: (argv) => run(argv), produce: (argv) => produce(argv) };
 
 async function run(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      config: { type: 'string' },
-      out: { type: 'string' },
-      'exit-when-idle': { type: 'string' },
-      'commit-interval-ms': { type: 'string' },
-      'session-timeout-ms': { type: 'string' },
-    },
+  const { values } = parseFlags(argv, {
+    config: { type: 'string' },
+    out: { type: 'string' },
+    'exit-when-idle': { type: 'string' },
+    'commit-interval-ms': { type: 'string' },
+    'session-timeout-ms': { type: 'string' },
   });
+  const exitWhenIdle = numberFlag('--exit-when-idle', values['exit-when-idle'], { positive: true });
+  const commitIntervalMs = numberFlag('--commit-interval-ms', values['commit-interval-ms'], WHOLE_MS);
+  const sessionTimeoutMs = numberFlag('--session-timeout-ms', values['session-timeout-ms'], WHOLE_MS);
   const config = configFrom(values.config);
   if (config.source.kind !== 'kafka') {
     throw new UsageError(`run reads Kafka: the config's source.kind is '${config.source.kind}' (see pipelines/kafka.yaml), or use replay for files`);
   }
-  const exitWhenIdle = positiveNumber(values['exit-when-idle'], '--exit-when-idle');
   const summary = await runKafka({
     config,
     out: resolve(values.out ?? config.output.dir),
     pseudonymKey: pseudonymKeyFromEnv(config.privacy.pseudonym_key_env),
     exitWhenIdleMs: exitWhenIdle === undefined ? undefined : exitWhenIdle * 1000,
-    commitIntervalMs:
-      positiveNumber(values['commit-interval-ms'], '--commit-interval-ms') ?? config.source.kafka.commit_interval_ms,
-    sessionTimeoutMs: positiveNumber(values['session-timeout-ms'], '--session-timeout-ms') ?? config.source.kafka.session_timeout_ms,
+    commitIntervalMs: commitIntervalMs ?? config.source.kafka.commit_interval_ms,
+    sessionTimeoutMs: sessionTimeoutMs ?? config.source.kafka.session_timeout_ms,
   });
   console.log(`stopped by:   ${summary.stopped_by === 'idle' ? 'exit-when-idle (open episodes written)' : 'signal (open episodes resume from Kafka)'}`);
   console.log(`records read: ${summary.records_in.toLocaleString('en-US')} (${summary.dead_letters} dead letters, ${summary.replay_skipped} already written)`);
@@ -60,24 +47,23 @@ async function run(argv: string[]): Promise<number> {
 }
 
 async function produce(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      config: { type: 'string' },
-      input: { type: 'string' },
-      registry: { type: 'string' },
-      partitions: { type: 'string' },
-    },
+  const { values } = parseFlags(argv, {
+    config: { type: 'string' },
+    input: { type: 'string' },
+    registry: { type: 'string' },
+    partitions: { type: 'string' },
   });
   if (!values.input) throw new UsageError('produce needs --input FILE (.jsonl or .avro)');
+  const input = inputFile('--input', values.input);
+  const registry = inputFile('--registry', values.registry);
+  const partitions = numberFlag('--partitions', values.partitions, { integer: true, min: 1 }, DEFAULT_EVENT_PARTITIONS);
   const config = configFrom(values.config);
   const settings = config.source.kafka;
   const summary = await produceFixture({
     settings,
-    input: resolve(values.input),
-    registry: values.registry && resolve(values.registry),
-    partitions: positiveNumber(values.partitions, '--partitions') ?? DEFAULT_EVENT_PARTITIONS,
+    input,
+    registry,
+    partitions,
   });
   if (summary.created_topics.length) console.log(`created:      ${summary.created_topics.join(', ')}`);
   console.log(`events:       ${summary.events.toLocaleString('en-US')} -> ${settings.topics.events}`);

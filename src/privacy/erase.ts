@@ -13,10 +13,11 @@
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { makeVector, tableFromIPC, type Table, type Vector } from 'apache-arrow';
 import { readParquet } from 'parquet-wasm';
-import { DEFAULT_CONFIG_PATH, loadConfig } from '../config.ts';
+import { configFrom, parseFlags } from '../flags.ts';
+import { UsageError } from '../usage-error.ts';
+import { IDENTITY_FILE, isDataset } from '../shards/dataset-identity.ts';
 import type { Action, EndReason, EpisodeContext, EpisodeRow, PathPoint, Split } from '../contract/episode.ts';
 import { buildManifest, MANIFEST_FILE, writeManifestAtomic, type Manifest } from '../shards/manifest.ts';
 import { CARD_FILE, writeDatasetCardAtomic } from '../shards/card.ts';
@@ -267,18 +268,15 @@ const ERASE_USAGE = 'usage: episodic erase --dataset DIR --user RAW_ID [--config
 
 /** `episodic erase --dataset DIR --user RAW_ID [--config C]` */
 export async function eraseCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { dataset: { type: 'string' }, user: { type: 'string' }, config: { type: 'string' } },
-    strict: true,
-  });
+  const { values } = parseFlags(argv, { dataset: { type: 'string' }, user: { type: 'string' }, config: { type: 'string' } });
   if (!values.dataset || !values.user) {
     console.error(ERASE_USAGE);
     return 2;
   }
-  const config = loadConfig(values.config ? resolve(values.config) : DEFAULT_CONFIG_PATH);
-  const key = pseudonymKeyFromEnv(config.privacy.pseudonym_key_env);
   const dir = resolve(values.dataset);
+  if (!isDataset(dir)) throw new UsageError(`--dataset ${values.dataset}: not an episodic dataset (no ${IDENTITY_FILE} or episodic ${MANIFEST_FILE})`);
+  const config = configFrom(values.config);
+  const key = pseudonymKeyFromEnv(config.privacy.pseudonym_key_env);
   const entry = await eraseUser(dir, new Pseudonymizer(key).of(values.user), { rowGroupBytes: config.output.row_group_bytes });
   console.log(`user ${entry.user}: ${entry.episodes_removed} episodes removed, ${entry.shards_rewritten} shard files rewritten or removed`);
   if (entry.episodes_removed === 0) {
