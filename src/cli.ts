@@ -84,7 +84,16 @@ function printSummary(summary: ReplaySummary): void {
 async function runReplay(config: PipelineConfig, input: string, registry: string | undefined, out: string, key: string, deadLetter?: string) {
   const progress = progressPrinter('replay');
   try {
-    return await replay({ config, input, registry, out, pseudonymKey: key, deadLetterPath: deadLetter, onProgress: progress.update });
+    return await replay({
+      config,
+      input,
+      registry,
+      out,
+      pseudonymKey: key,
+      deadLetterPath: deadLetter,
+      onProgress: progress.update,
+      onLockWait: (lock) => console.error(`waiting for another writer of ${out} to finish (${lock})`),
+    });
   } finally {
     progress.done();
   }

@@ -12,6 +12,7 @@ import { ShardWriter } from './shards/writer.ts';
 import { MANIFEST_FILE } from './shards/manifest.ts';
 import { writeDatasetFiles } from './shards/dataset.ts';
 import { checkDatasetDir } from './shards/dataset-identity.ts';
+import { withDatasetLock } from './shards/dataset-lock.ts';
 import { discardStaging, startStaging, swapIn } from './shards/swap.ts';
 
 export interface ReplayOptions {
@@ -21,6 +22,8 @@ export interface ReplayOptions {
   out: string;
   deadLetterPath?: string;
   pseudonymKey: string;
+  /** called once when another writer holds the dataset's lock and this replay waits for it. */
+  onLockWait?: (lockPath: string) => void;
   /** called after every batch with the number of records read so far, and the pipeline (how many devices are open). */
   onProgress?: (recordsRead: number, pipeline: { readonly openDevices: number }) => void;
 }
@@ -61,7 +64,12 @@ export class DeadLetterFile {
   }
 }
 
+/** Replays into `options.out` holding its writer lock: an erasure waits for the new dataset, then applies to it. */
 export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
+  return withDatasetLock(options.out, () => replayLocked(options), { onWait: options.onLockWait });
+}
+
+async function replayLocked(options: ReplayOptions): Promise<ReplaySummary> {
   const { config, out } = options;
   const registry = new Registry();
   const deadLetters = new DeadLetterFile(options.deadLetterPath ?? config.output.dead_letter ?? defaultDeadLetterPath(out));

@@ -18,6 +18,7 @@ import { readParquet } from 'parquet-wasm';
 import { configFrom, parseFlags } from '../flags.ts';
 import { UsageError } from '../usage-error.ts';
 import { IDENTITY_FILE, isDataset } from '../shards/dataset-identity.ts';
+import { withDatasetLock } from '../shards/dataset-lock.ts';
 import type { Action, EndReason, EpisodeContext, EpisodeRow, PathPoint, Split } from '../contract/episode.ts';
 import { buildManifest, MANIFEST_FILE, writeManifestAtomic, type Manifest } from '../shards/manifest.ts';
 import { CARD_FILE, writeDatasetCardAtomic } from '../shards/card.ts';
@@ -194,13 +195,23 @@ function cardLicense(dir: string): string | undefined {
 }
 
 export interface EraseOptions {
+  /** called once when another writer holds the dataset's lock and this erasure waits for it. */
+  onLockWait?: (lockPath: string) => void;
   /** the `output.row_group_bytes` the dataset was written with; rewritten shards get the same row groups. */
   rowGroupBytes?: number;
   now?: Date;
 }
 
-/** Removes every episode whose `user` is `userPseudonym` from the dataset in `dir`; logs and returns what it did. */
+/**
+ * Removes every episode whose `user` is `userPseudonym` from the dataset in `dir`; logs and returns
+ * what it did. Holds the dataset's writer lock throughout, so concurrent erasures (and replays)
+ * apply one after another and none undoes another.
+ */
 export async function eraseUser(dir: string, userPseudonym: string, options: EraseOptions = {}): Promise<ErasureLogEntry> {
+  return withDatasetLock(dir, () => eraseUserLocked(dir, userPseudonym, options), { onWait: options.onLockWait });
+}
+
+async function eraseUserLocked(dir: string, userPseudonym: string, options: EraseOptions): Promise<ErasureLogEntry> {
   const now = options.now ?? new Date();
   const rowGroupBytes = options.rowGroupBytes ?? DEFAULT_ROW_GROUP_BYTES;
   const manifestPath = join(dir, MANIFEST_FILE);
@@ -277,7 +288,10 @@ export async function eraseCommand(argv: string[]): Promise<number> {
   if (!isDataset(dir)) throw new UsageError(`--dataset ${values.dataset}: not an episodic dataset (no ${IDENTITY_FILE} or episodic ${MANIFEST_FILE})`);
   const config = configFrom(values.config);
   const key = pseudonymKeyFromEnv(config.privacy.pseudonym_key_env);
-  const entry = await eraseUser(dir, new Pseudonymizer(key).of(values.user), { rowGroupBytes: config.output.row_group_bytes });
+  const entry = await eraseUser(dir, new Pseudonymizer(key).of(values.user), {
+    rowGroupBytes: config.output.row_group_bytes,
+    onLockWait: (lock) => console.error(`waiting for another writer of ${dir} to finish (${lock})`),
+  });
   console.log(`user ${entry.user}: ${entry.episodes_removed} episodes removed, ${entry.shards_rewritten} shard files rewritten or removed`);
   if (entry.episodes_removed === 0) {
     console.log(`no episodes found: check that ${config.privacy.pseudonym_key_env} is the key this dataset was written with`);
