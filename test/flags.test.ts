@@ -57,7 +57,7 @@ test('a missing --config, --input or --registry is named with its path', (t) => 
     [['replay', '--input', FIXTURE, '--out', out], `--input ${FIXTURE}: not a file`],
     [['produce', '--input', missing], `--input ${missing}: no such file`],
     [['run', '--config', missing], `--config ${missing}: no such file`],
-    [['erase', '--dataset', out, '--user', 'u', '--config', missing], `--dataset ${out}: not an episodic dataset`],
+    [['erase', '--dataset', out, '--user', 'u', '--config', missing], `--config ${missing}: no such file`],
   ];
   for (const [args, message] of cases) {
     const r = episodic(args);
@@ -66,6 +66,9 @@ test('a missing --config, --input or --registry is named with its path', (t) => 
     t.notRegex(r.stderr, /ENOENT/);
   }
   t.false(existsSync(out));
+  const erase = episodic(['erase', '--dataset', out, '--user', 'u']);
+  t.is(erase.status, 1);
+  t.true(erase.stderr.includes(`--dataset ${out}: not an episodic dataset`), erase.stderr);
   const validate = episodic(['validate', missing]);
   t.is(validate.status, 1);
   t.true(validate.stderr.includes(`${missing}: no such file`), validate.stderr);

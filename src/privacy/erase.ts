@@ -16,7 +16,6 @@ import { join, resolve } from 'node:path';
 import { makeVector, tableFromIPC, type Table, type Vector } from 'apache-arrow';
 import { readParquet } from 'parquet-wasm';
 import { configFrom, parseFlags } from '../flags.ts';
-import { UsageError } from '../usage-error.ts';
 import { IDENTITY_FILE, isDataset } from '../shards/dataset-identity.ts';
 import { withDatasetLock } from '../shards/dataset-lock.ts';
 import type { Action, EndReason, EpisodeContext, EpisodeRow, PathPoint, Split } from '../contract/episode.ts';
@@ -284,10 +283,10 @@ export async function eraseCommand(argv: string[]): Promise<number> {
     console.error(ERASE_USAGE);
     return 2;
   }
-  const dir = resolve(values.dataset);
-  if (!isDataset(dir)) throw new UsageError(`--dataset ${values.dataset}: not an episodic dataset (no ${IDENTITY_FILE} or episodic ${MANIFEST_FILE})`);
   const config = configFrom(values.config);
   const key = pseudonymKeyFromEnv(config.privacy.pseudonym_key_env);
+  const dir = resolve(values.dataset);
+  if (!isDataset(dir)) throw new Error(`--dataset ${values.dataset}: not an episodic dataset (no ${IDENTITY_FILE} or episodic ${MANIFEST_FILE})`);
   const entry = await eraseUser(dir, new Pseudonymizer(key).of(values.user), {
     rowGroupBytes: config.output.row_group_bytes,
     onLockWait: (lock) => console.error(`waiting for another writer of ${dir} to finish (${lock})`),
