@@ -64,8 +64,24 @@ const KafkaConfig = z.strictObject({
     .describe('SASL authentication; none when left out.'),
 });
 
+/** a UTC day as YYYY-MM-DD, years 0001-9999 (the dataset's `start_day` is a date). */
+const utcDay = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'a UTC day as YYYY-MM-DD')
+  .refine((day) => day >= '0001-01-01' && !Number.isNaN(Date.parse(`${day}T00:00:00Z`)), 'a real UTC day as YYYY-MM-DD');
+
+const TsRange = z
+  .strictObject({
+    from: utcDay.default('2000-01-01').describe('The first UTC day an event may be stamped with.'),
+    until: utcDay.default('2100-01-01').describe('The first UTC day after the range: events stamped on or after it are dead letters.'),
+  })
+  .refine((r) => r.from < r.until, { message: 'from must be before until' });
+
 const SourceConfig = z.strictObject({
   kind: z.enum(['file', 'kafka']).default('file').describe('`file`: replay a recording; `kafka`: `episodic run`.'),
+  ts_range: TsRange.prefault({}).describe(
+    'Events whose `ts` falls outside this range of UTC days are dead letters: a capture clock that ran away, not a recording.',
+  ),
   input: z.string().optional().describe('Accepted but not read by any command: `replay --input` names the events file.'),
   registry: z.string().optional().describe('Accepted but not read by any command: `replay --registry` names the registry file.'),
   kafka: KafkaConfig.prefault({}).describe('The Kafka source (docs/operations/kafka.md).'),

@@ -6,8 +6,8 @@ import { createHash, createHmac } from 'node:crypto';
 import type { PipelineConfig } from './config.ts';
 import { privacySettings } from './config.ts';
 import type { DeadLetter, DecodedEvents, InputEvent, SourceBatch, SourceRecord } from './contract/events.ts';
-import type { ClosedEpisode, EpisodeRow, ReducedEpisode, Split } from './contract/episode.ts';
-import { checkEventValues, eventOfRecord } from './contract/decode.ts';
+import { UnwritableRowError, type ClosedEpisode, type EpisodeRow, type ReducedEpisode, type Split } from './contract/episode.ts';
+import { checkEventValues, eventOfRecord, type TsLimits } from './contract/decode.ts';
 import { Sessionizer } from './episodes/sessionizer.ts';
 import { EpisodeReducer } from './actions/reducer.ts';
 import { PrivacyAudit } from './privacy/audit.ts';
@@ -31,6 +31,8 @@ export interface PipelineCounters {
   late: number;
   episodes_closed: number;
   too_few_actions: number;
+  /** episodes left out because a value in them is outside what the dataset's columns hold. */
+  unwritable_episodes: number;
   episodes_written: number;
   actions_written: number;
   events_in_episodes_written: number;
@@ -44,6 +46,16 @@ export function splitFor(userPseudonym: string, splits: PipelineConfig['output']
   return 'test';
 }
 
+/** source.ts_range in epoch ms, for the decode stage. */
+export function tsLimits(config: PipelineConfig): TsLimits {
+  const { from, until } = config.source.ts_range;
+  return {
+    from: Date.parse(`${from}T00:00:00Z`),
+    until: Date.parse(`${until}T00:00:00Z`),
+    text: `integer epoch ms from ${from} to before ${until} (source.ts_range)`,
+  };
+}
+
 function utcDay(ts: number): string {
   return new Date(ts).toISOString().slice(0, 10);
 }
@@ -55,10 +67,12 @@ export class Pipeline {
   private readonly closed: ClosedEpisode<ReducedEpisode>[] = [];
   private readonly splitOfUser = new Map<string, Split>();
   private readonly gate: PrivacyGate;
+  private readonly ts: TsLimits;
   private readonly counts = {
     records_in: 0,
     dead_letters: 0,
     too_few_actions: 0,
+    unwritable_episodes: 0,
     episodes_written: 0,
     actions_written: 0,
     events_in_episodes_written: 0,
@@ -71,6 +85,7 @@ export class Pipeline {
     private readonly sink: PipelineSink,
   ) {
     this.pseudonyms = new Pseudonymizer(pseudonymKey);
+    this.ts = tsLimits(config);
     const gate = new PrivacyGate(privacySettings(config), registry, this.audit);
     this.gate = gate;
     const actionSettings = config.actions;
@@ -106,7 +121,7 @@ export class Pipeline {
     for (let i = 0; i < records.length; i++) {
       const record = records[i];
       if (record.error !== undefined) continue;
-      const event = eventOfRecord(record);
+      const event = eventOfRecord(record, this.ts);
       if (typeof event !== 'string') this.sessionizer.restore(event, record.offset);
     }
   }
@@ -127,7 +142,7 @@ export class Pipeline {
     for (let i = 0; i < events.length; i++) {
       this.counts.records_in++;
       const event = events[i];
-      const broken = checkEventValues(event);
+      const broken = checkEventValues(event, this.ts);
       if (broken !== undefined) {
         this.deadLetter(broken, decoded.record(i));
         continue;
@@ -146,7 +161,7 @@ export class Pipeline {
         this.deadLetter(record.error, record);
         continue;
       }
-      const event = eventOfRecord(record);
+      const event = eventOfRecord(record, this.ts);
       if (typeof event === 'string') {
         this.deadLetter(event, record);
         continue;
@@ -216,6 +231,28 @@ export class Pipeline {
       this.counts.too_few_actions++;
       return;
     }
+    // One episode whose values no column can hold is left out and counted; the run goes on. Only a
+    // refusal of the row itself is caught: a sink that fails otherwise (a full disk) ends the run.
+    let row: EpisodeRow;
+    try {
+      row = this.rowOf(episode, reduced);
+    } catch {
+      this.counts.unwritable_episodes++;
+      return;
+    }
+    try {
+      this.sink.episode(row);
+    } catch (error) {
+      if (!(error instanceof UnwritableRowError)) throw error;
+      this.counts.unwritable_episodes++;
+      return;
+    }
+    this.counts.episodes_written++;
+    this.counts.actions_written += reduced.actions.length;
+    this.counts.events_in_episodes_written += episode.n_events;
+  }
+
+  private rowOf(episode: ClosedEpisode<ReducedEpisode>, reduced: ReducedEpisode): EpisodeRow {
     scrubActions(reduced.actions, this.audit);
     const user = this.pseudonyms.of(episode.user_id);
     let split = this.splitOfUser.get(user);
@@ -225,10 +262,7 @@ export class Pipeline {
     }
     const apps: string[] = [];
     for (const c of reduced.contexts) if (!apps.includes(c.app)) apps.push(c.app);
-    this.counts.episodes_written++;
-    this.counts.actions_written += reduced.actions.length;
-    this.counts.events_in_episodes_written += episode.n_events;
-    this.sink.episode({
+    return {
       episode_id: episode.episode_id,
       user,
       device: this.pseudonyms.of(episode.device_id),
@@ -244,6 +278,7 @@ export class Pipeline {
       n_events: episode.n_events,
       n_actions: reduced.actions.length,
       actions: reduced.actions,
-    });
+    };
   }
+
 }

@@ -78,11 +78,13 @@ test('replay completes on type-aware mutations of valid events, and every record
   const block = fc.record({
     start: fc.nat({ max: base.length - 1 }),
     length: fc.integer({ min: 20, max: 400 }),
-    field: fc.constantFrom('ts', 'seq', 'x', 'y', 'dx', 'dy', 'duration_ms'),
+    field: fc.constantFrom<string[][]>(['ts'], ['seq'], ['x'], ['y'], ['dx'], ['dy'], ['duration_ms'], ['screen', 'width'], ['screen', 'height'], ['screen', 'scale']),
     value: fc.oneof(hugeOrOdd, fc.double({ noNaN: true }), fc.integer()),
     step: fc.constantFrom(0, 1, 40),
-  });
-  const yearTenThousand = { start: 0, length: 1500, field: 'ts' as const, value: 253_402_300_800_000, step: 40 as const };
+  }) as fc.Arbitrary<Block>;
+  type Block = { start: number; length: number; field: string[]; value: number; step: number };
+  const yearTenThousand: Block = { start: 0, length: 1500, field: ['ts'], value: 253_402_300_800_000, step: 40 };
+  const wideScreens: Block = { start: 0, length: 1500, field: ['screen', 'width'], value: 2 ** 40, step: 0 };
   let run = 0;
   await fc.assert(
     fc.asyncProperty(fc.array(mutation, { minLength: 1, maxLength: 40 }), fc.array(block, { maxLength: 2 }), async (mutations, blocks) => {
@@ -90,7 +92,10 @@ test('replay completes on type-aware mutations of valid events, and every record
       for (const { start, length, field, value, step } of blocks) {
         for (let i = start; i < Math.min(base.length, start + length); i++) {
           const event = JSON.parse(lines[i]);
-          if (field in event || field === 'ts' || field === 'seq') lines[i] = mutatedLine(event, [field], { json: value + (i - start) * step });
+          const parent = field.length === 1 ? event : getAt(event, field.slice(0, -1));
+          if (parent !== null && typeof parent === 'object' && (field.length === 1 ? ['ts', 'seq'].includes(field[0]) || field[0] in event : true)) {
+            lines[i] = mutatedLine(event, field, { json: value + (i - start) * step });
+          }
         }
       }
       for (const { index, path, value } of mutations) lines[index] = mutatedLine(JSON.parse(lines[index]), path, value);
@@ -100,7 +105,10 @@ test('replay completes on type-aware mutations of valid events, and every record
       const { counters } = await replay({ config, input, registry: stream.registryPath, out, pseudonymKey: KEY, deadLetterPath: `${out}.dlq.jsonl` });
       return counters.records_in === base.length && counters.records_in === counters.events_in + counters.dead_letters;
     }),
-    { numRuns: 30, seed: 20261207, endOnFailure: true, examples: [[[{ index: 0, path: ['seq'], value: { json: 0 } }], [yearTenThousand]]] },
+    { numRuns: 30, seed: 20261207, endOnFailure: true, examples: [
+        [[{ index: 0, path: ['seq'], value: { json: 0 } }], [yearTenThousand]],
+        [[{ index: 0, path: ['seq'], value: { json: 0 } }], [wideScreens]],
+      ] },
   );
   t.pass();
 });

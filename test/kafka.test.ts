@@ -14,6 +14,7 @@ import { encodeEvent, frameConfluent } from '../src/contract/avro.ts';
 import { generateEvents, generateRegistry } from '../src/generate/generator.ts';
 import { writeEventsJsonl, writeRegistryJsonl } from '../src/sources/file.ts';
 import { replay } from '../src/replay.ts';
+import { prepareDatasetDir } from '../src/kafka/run.ts';
 import { readShardTable } from '../src/inspect.ts';
 import type { Manifest } from '../src/shards/manifest.ts';
 import { createTopic, ensureBroker, uniqueName, type Broker } from './helpers/kafka.ts';
@@ -301,7 +302,7 @@ test.serial('a failure on the pipeline thread stops the run with its error; once
   const { names, config } = setup('thread-failure');
   await produce(config, files.all, true);
   // a dataset dir whose split directories cannot be made: the pipeline thread fails on its first batch
-  mkdirSync(join(names.out, 'manifests'), { recursive: true });
+  prepareDatasetDir(names.out);
   mkdirSync(join(names.out, 'data'));
   const blockers = ['train', 'validation', 'test'].map((split) => join(names.out, 'data', split));
   for (const blocker of blockers) writeFileSync(blocker, 'not a directory');

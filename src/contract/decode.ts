@@ -257,21 +257,34 @@ function pixelOrAbsent(value: number | undefined): boolean {
 
 const PIXEL = 'finite number within int32 (pixels)';
 
+/** The `ts` an event may have, in epoch ms: from <= ts < until (the config's source.ts_range). */
+export interface TsLimits {
+  from: number;
+  until: number;
+  /** how the range is named in a dead letter's reason. */
+  text: string;
+}
+
+/** Any epoch ms at all: for callers that have no configured range (tests, tools). */
+export const ANY_TS: TsLimits = { from: 0, until: Number.MAX_SAFE_INTEGER, text: 'integer epoch ms' };
+
 /**
  * The value rules of the contract, for an event in the `newInputEvent` shape whose fields already
  * have the right types (a typed decoder such as Avro guarantees them; `decodeEvent` checks them
- * first for JSON): non-empty ids, integer times, finite coordinates (pixels within int32), scroll
+ * first for JSON): non-empty ids, integer times (`ts` within the configured range), finite coordinates (pixels within int32), scroll
  * amounts within ±2^24, a positive screen, and what each event type needs. Fills a wheel event's
  * missing axis with 0. Returns the reason it fails, or undefined. Allocates nothing for a valid
  * event: it runs on every event of the stream.
  */
-export function checkEventValues(e: InputEvent): string | undefined {
+export function checkEventValues(e: InputEvent, ts: TsLimits = ANY_TS): string | undefined {
   // decoders keep the id's fingerprint, not the id: the empty one has its own
   if (e.id_hash === EMPTY_ID_HASH) return fieldReason('event_id', 'non-empty string', '');
   if (e.device_id.length === 0) return fieldReason('device_id', 'non-empty string', e.device_id);
   if (e.user_id.length === 0) return fieldReason('user_id', 'non-empty string', e.user_id);
   if (!(Number.isSafeInteger(e.seq) && e.seq >= 0)) return fieldReason('seq', 'non-negative integer', e.seq);
   if (!isEpochMs(e.ts)) return fieldReason('ts', 'integer epoch ms', e.ts);
+  // a clock that ran away: past year 9999 an episode's day could not even be written
+  if (e.ts < ts.from || e.ts >= ts.until) return fieldReason('ts', ts.text, e.ts);
   if (!pixelOrAbsent(e.x)) return fieldReason('x', PIXEL, e.x);
   if (!pixelOrAbsent(e.y)) return fieldReason('y', PIXEL, e.y);
   if (!scrollAmountOrAbsent(e.dx)) return fieldReason('dx', SCROLL, e.dx);
@@ -281,8 +294,9 @@ export function checkEventValues(e: InputEvent): string | undefined {
   const screen = e.screen;
   if (screen !== undefined) {
     const { width, height, scale } = screen;
-    if (!Number.isSafeInteger(width) || width <= 0) return fieldReason('screen.width', 'positive integer', width);
-    if (!Number.isSafeInteger(height) || height <= 0) return fieldReason('screen.height', 'positive integer', height);
+    // int32 in the dataset, like pixel positions
+    if (!Number.isInteger(width) || width <= 0 || !fitsDatasetInt32(width)) return fieldReason('screen.width', 'positive integer within int32', width);
+    if (!Number.isInteger(height) || height <= 0 || !fitsDatasetInt32(height)) return fieldReason('screen.height', 'positive integer within int32', height);
     if (!isFiniteNumber(scale) || scale <= 0) return fieldReason('screen.scale', 'positive number', scale);
   }
   return requiredForType(e);
@@ -293,7 +307,7 @@ export function checkEventValues(e: InputEvent): string | undefined {
  * is a new object in the `newInputEvent` shape: null fields absent (undefined), unknown fields
  * left out (a newer agent may send more than this version knows).
  */
-export function decodeEvent(raw: unknown): DecodeResult<InputEvent> {
+export function decodeEvent(raw: unknown, ts: TsLimits = ANY_TS): DecodeResult<InputEvent> {
   if (!isObject(raw)) return fail(`expected an event object, got ${describe(raw)}`);
   const e = raw;
   if (typeof e.event_id !== 'string') return fieldError('event_id', 'non-empty string', e.event_id);
@@ -307,16 +321,16 @@ export function decodeEvent(raw: unknown): DecodeResult<InputEvent> {
   const badType = checkOptionalTypes(e);
   if (badType) return badType;
   const event = eventOf(e);
-  const badValue = checkEventValues(event);
+  const badValue = checkEventValues(event, ts);
   if (badValue !== undefined) return fail(badValue);
   return { ok: true, event };
 }
 
 /** The decode stage for a source's record: its event checked against the contract, or the reason it is not one. */
-export function eventOfRecord(record: SourceRecord): InputEvent | string {
+export function eventOfRecord(record: SourceRecord, ts: TsLimits = ANY_TS): InputEvent | string {
   const typed = record.event;
-  if (typed !== undefined) return checkEventValues(typed) ?? typed;
-  const decoded = decodeEvent(record.value);
+  if (typed !== undefined) return checkEventValues(typed, ts) ?? typed;
+  const decoded = decodeEvent(record.value, ts);
   return decoded.ok ? decoded.event : decoded.reason;
 }
 

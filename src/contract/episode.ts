@@ -64,6 +64,17 @@ export function datasetInt32(value: number, what: string, name: string): number 
 }
 
 /** whether `datasetInt32` takes the value (rounded, it is within int32). */
+/**
+ * A sink's refusal of one episode row whose values its columns cannot hold: the row was left out
+ * whole (nothing of it written), and the pipeline counts the episode and goes on.
+ */
+export class UnwritableRowError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'UnwritableRowError';
+  }
+}
+
 export function fitsDatasetInt32(value: number): boolean {
   return isInt32(Math.round(value));
 }

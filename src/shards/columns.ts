@@ -6,7 +6,7 @@
 // alive for as long as the batch filled, died in the old generation, where V8 counts their bytes
 // towards starting a full collection (docs/PERFORMANCE.md, "Memory").
 import { makeData, RecordBatch, Table, Struct, List, type Data, type DataType, type Field } from 'apache-arrow';
-import { datasetInt32, type EpisodeRow } from '../contract/episode.ts';
+import { datasetInt32, UnwritableRowError, type EpisodeRow } from '../contract/episode.ts';
 import { EPISODE_SCHEMA } from './schema.ts';
 
 const DAY_MS = 86_400_000;
@@ -366,7 +366,7 @@ export class EpisodeColumns {
       this.appendColumns(row);
     } catch (error) {
       for (const column of this.columnList) column.rollback();
-      throw error;
+      throw new UnwritableRowError(`episode ${row.episode_id}: ${(error as Error).message}`, { cause: error });
     }
     for (const column of this.columnList) column.commit();
     this.actionCount += row.actions.length;

@@ -15,6 +15,8 @@ export const DATASET_FORMAT = 'episodic-dataset';
 export const IDENTITY_FILE = '.episodic-dataset.json';
 /** Kafka writers' manifest parts (kafka/parts.ts); named here so a dataset made before the marker is still known. */
 const LEGACY_PARTS_DIR = 'manifests';
+/** a Kafka writer's manifest part (kafka/parts.ts: writerIdFor). */
+const LEGACY_PART = /^p\d+-o\d+\.json$/;
 
 /** Who writes the dataset: `replay` builds it whole and swaps it in; `kafka` (`episodic run`) adds to it. */
 export type DatasetWriter = 'replay' | 'kafka';
@@ -65,8 +67,10 @@ export function readDatasetIdentity(dir: string): DatasetIdentity | undefined {
   const ours =
     isRecord(manifest) &&
     (manifest.format === DATASET_FORMAT || (manifest.created_by === 'episodic' && Array.isArray(manifest.shards)));
-  if (!ours) return undefined;
-  return datasetIdentity(existsSync(join(dir, LEGACY_PARTS_DIR)) ? 'kafka' : 'replay');
+  const parts = join(dir, LEGACY_PARTS_DIR);
+  const kafkaParts = existsSync(parts) && statSync(parts).isDirectory() && readdirSync(parts).some((name) => LEGACY_PART.test(name));
+  if (!ours && !kafkaParts) return undefined;
+  return datasetIdentity(kafkaParts || existsSync(parts) ? 'kafka' : 'replay');
 }
 
 /** True when `dir` is an episodic dataset. */

@@ -5,7 +5,7 @@ import { writeDatasetCardAtomic, type CardOptions } from './card.ts';
 import type { ShardInfo } from './writer.ts';
 
 /** Pipeline counters that count what was left out; every other numeric counter is a total. */
-export const DROP_COUNTERS = ['dead_letters', 'duplicate', 'late', 'too_few_actions'] as const;
+export const DROP_COUNTERS = ['dead_letters', 'duplicate', 'late', 'too_few_actions', 'unwritable_episodes'] as const;
 
 export interface DatasetFilesInput {
   name: string;
