@@ -15,7 +15,7 @@ function episodic(args: string[]) {
     cwd: ROOT,
     encoding: 'utf8',
     timeout: 60_000,
-    env: { ...process.env, EPISODIC_PSEUDONYM_KEY: 'flags-test-key-0123456789abcdef' },
+    env: { ...process.env, EPISODIC_PSEUDONYM_KEY: 'flags-test-key-0123456789abcdef0123456789' },
   });
 }
 

@@ -13,7 +13,6 @@ import type { Admin, Consumer, EachBatchPayload, Kafka, Message, Producer } from
 import { configHash, type PipelineConfig } from '../config.ts';
 import { ensureDir } from '../shards/atomic.ts';
 import { checkDatasetDir, claimDatasetDir, datasetIdentity } from '../shards/dataset-identity.ts';
-import { withDatasetLock } from '../shards/dataset-lock.ts';
 import { createKafka, explainConnectionFailure } from './client.ts';
 import { asBuffer, headersAsBuffers, packBatch } from './fetched.ts';
 import { kafkajs } from './kafkajs.ts';
@@ -270,17 +269,11 @@ export class KafkaRun {
       // a rebalance during the send: the partitions may have a new owner already, which replays
       // from the last commit; this flush's shards stay unlisted and are cleaned up as orphans
       if (generation !== this.generation) return;
-      // the manifest commit holds the dataset's writer lock: an erasure never interleaves with it
-      const committed = await withDatasetLock(this.options.out, () => {
-        if (generation !== this.generation) return false;
-        for (const { part } of flushed) {
-          writePart(this.options.out, part);
-          this.pipelines!.partWritten(part.partition, part.processed_through);
-        }
-        rebuildManifest(this.options.out, this.config.name, configHash(this.config));
-        return true;
-      });
-      if (!committed) return;
+      for (const { part } of flushed) {
+        writePart(this.options.out, part);
+        this.pipelines!.partWritten(part.partition, part.processed_through);
+      }
+      rebuildManifest(this.options.out, this.config.name, configHash(this.config));
       try {
         await this.consumer!.commitOffsets(flushed.map(({ part }) => ({ topic: part.topic, partition: part.partition, offset: String(part.committed) })));
       } catch (error) {
