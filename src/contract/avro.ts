@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import avro from 'avsc';
 import { latin1Slice, tailWord, utf8Slice } from '../bytes.ts';
 import { projectFile } from '../project-files.ts';
-import { none } from '../compact.ts';
+import { none } from '../small-state.ts';
 import { EVENT_TYPES, MODIFIERS, MOUSE_BUTTONS, newInputEvent } from './events.ts';
 import { idHashOf, idHashOfBytes } from './event-id.ts';
 import type { InputEvent, Modifier, RegistryRecord, Screen, WindowContext } from './events.ts';

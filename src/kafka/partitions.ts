@@ -245,6 +245,7 @@ export class Partitions {
   private generation = 0;
   private episodesWritten = 0;
   private readonly record = new KafkaRecord();
+  /** a batch of exactly one record (`this.record`), for the per-device pipelines' batch API without an array per record. */
   private readonly one: SourceRecord[] = [this.record];
 
   constructor(private readonly options: PartitionsOptions) {
