@@ -13,7 +13,7 @@ import { EpisodeReducer } from './actions/reducer.ts';
 import { PrivacyAudit } from './privacy/audit.ts';
 import { PrivacyGate } from './privacy/gate.ts';
 import type { Registry } from './privacy/registry.ts';
-import { scrubActions } from './privacy/scrub.ts';
+import { scrubActions } from './privacy/scrub/index.ts';
 import { Pseudonymizer } from './privacy/pseudonym.ts';
 
 export type { SourceBatch, SourceRecord };
