@@ -1,7 +1,9 @@
 // `episodic run` and `episodic produce`, added to the CLI's command table by cli.ts.
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
-import { DEFAULT_CONFIG_PATH, loadConfig, type PipelineConfig } from '../config.ts';
+import { configHash, DEFAULT_CONFIG_PATH, loadConfig, type PipelineConfig } from '../config.ts';
+import type { Logger, LogLevel } from '../observability/log.ts';
+import { version } from '../version.ts';
 import { pseudonymKeyFromEnv } from '../privacy/pseudonym.ts';
 import { UsageError } from '../usage-error.ts';
 import { runKafka } from './run.ts';
@@ -25,9 +27,17 @@ function positiveNumber(value: string | undefined, flag: string): number | undef
 }
 
 
-export const kafkaCommands: Record<string, (argv: string[]) => Promise<number>> = { run: (argv) => run(argv), produce: (argv) => produce(argv) };
+interface Context {
+  logger: Logger;
+  logLevel: LogLevel;
+}
 
-async function run(argv: string[]): Promise<number> {
+export const kafkaCommands: Record<string, (argv: string[], context: Context) => Promise<number>> = {
+  run: (argv, context) => run(argv, context),
+  produce: (argv, context) => produce(argv, context),
+};
+
+async function run(argv: string[], { logger, logLevel }: Context): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     strict: true,
@@ -44,22 +54,48 @@ async function run(argv: string[]): Promise<number> {
     throw new UsageError(`run reads Kafka: the config's source.kind is '${config.source.kind}' (see pipelines/kafka.yaml), or use replay for files`);
   }
   const exitWhenIdle = positiveNumber(values['exit-when-idle'], '--exit-when-idle');
+  const out = resolve(values.out ?? config.output.dir);
+  const commitIntervalMs = positiveNumber(values['commit-interval-ms'], '--commit-interval-ms') ?? config.source.kafka.commit_interval_ms;
+  const sessionTimeoutMs = positiveNumber(values['session-timeout-ms'], '--session-timeout-ms') ?? config.source.kafka.session_timeout_ms;
+  const pseudonymKey = pseudonymKeyFromEnv(config.privacy.pseudonym_key_env);
+  const kafka = config.source.kafka;
+  logger.info(
+    {
+      version: version(),
+      config: values.config ? resolve(values.config) : DEFAULT_CONFIG_PATH,
+      config_hash: configHash(config),
+      name: config.name,
+      brokers: kafka.brokers,
+      group_id: kafka.group_id,
+      topics: kafka.topics,
+      out,
+      commit_interval_ms: commitIntervalMs,
+      session_timeout_ms: sessionTimeoutMs,
+      exit_when_idle_s: exitWhenIdle ?? null,
+      formats: config.output.formats,
+      node: process.version,
+      pid: process.pid,
+    },
+    'episodic run starting',
+  );
   const summary = await runKafka({
     config,
-    out: resolve(values.out ?? config.output.dir),
-    pseudonymKey: pseudonymKeyFromEnv(config.privacy.pseudonym_key_env),
+    out,
+    pseudonymKey,
     exitWhenIdleMs: exitWhenIdle === undefined ? undefined : exitWhenIdle * 1000,
-    commitIntervalMs:
-      positiveNumber(values['commit-interval-ms'], '--commit-interval-ms') ?? config.source.kafka.commit_interval_ms,
-    sessionTimeoutMs: positiveNumber(values['session-timeout-ms'], '--session-timeout-ms') ?? config.source.kafka.session_timeout_ms,
+    commitIntervalMs,
+    sessionTimeoutMs,
+    logger,
+    logLevel,
   });
+  logger.info({ ...summary }, 'episodic run stopped');
   console.log(`stopped by:   ${summary.stopped_by === 'idle' ? 'exit-when-idle (open episodes written)' : 'signal (open episodes resume from Kafka)'}`);
   console.log(`records read: ${summary.records_in.toLocaleString('en-US')} (${summary.dead_letters} dead letters, ${summary.replay_skipped} already written)`);
   console.log(`episodes:     ${summary.episodes_written} written in ${summary.shards_written} shard file(s)`);
   return 0;
 }
 
-async function produce(argv: string[]): Promise<number> {
+async function produce(argv: string[], { logger, logLevel }: Context): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     strict: true,
@@ -78,6 +114,8 @@ async function produce(argv: string[]): Promise<number> {
     input: resolve(values.input),
     registry: values.registry && resolve(values.registry),
     partitions: positiveNumber(values.partitions, '--partitions') ?? DEFAULT_EVENT_PARTITIONS,
+    logger,
+    logLevel,
   });
   if (summary.created_topics.length) console.log(`created:      ${summary.created_topics.join(', ')}`);
   console.log(`events:       ${summary.events.toLocaleString('en-US')} -> ${settings.topics.events}`);
