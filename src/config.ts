@@ -288,8 +288,8 @@ export function didYouMean(unknown: string, known: readonly string[]): string | 
   return distance(unknown, guess) <= Math.max(2, Math.floor(guess.length / 3)) ? guess : undefined;
 }
 
+/** A config from YAML text; an empty text is every default (a file that is empty is refused by loadConfig). */
 export function parseConfig(text: string, file = '<config>', env: NodeJS.ProcessEnv = process.env): PipelineConfig {
-  if (text.trim() === '') throw new ConfigError(file, ['the file is empty: a pipeline config needs at least `version: 1` (everything else has a default)']);
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true });
   if (doc.errors.length) {
@@ -298,7 +298,6 @@ export function parseConfig(text: string, file = '<config>', env: NodeJS.Process
       doc.errors.map((e) => `line ${e.linePos?.[0].line ?? '?'}: ${e.message.split('\n')[0]}`),
     );
   }
-  if (doc.contents === null) throw new ConfigError(file, ['the file holds only comments: a pipeline config needs at least `version: 1`']);
   const interpolation = interpolateDocument(doc, lineCounter, env);
   if (interpolation.length) {
     throw new ConfigError(file, interpolation.map((p) => `${p.path}${p.line ? ` (line ${p.line})` : ''}: ${p.message}`));
@@ -340,6 +339,9 @@ export function loadConfig(path = DEFAULT_CONFIG_PATH, env: NodeJS.ProcessEnv = 
             : `cannot be read: ${(error as Error).message}`;
     throw new ConfigError(path, [why]);
   }
+  // an empty file is more likely a failed copy or the wrong path than a wish for every default
+  if (text.trim() === '') throw new ConfigError(path, ['the file is empty: a pipeline config needs at least `version: 1` (everything else has a default)']);
+  if (parseDocument(text).contents === null) throw new ConfigError(path, ['the file holds only comments: a pipeline config needs at least `version: 1`']);
   return parseConfig(text, path, env);
 }
 
