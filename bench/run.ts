@@ -31,6 +31,7 @@ import { produceFixture } from '../src/kafka/produce.ts';
 import { KafkaRun } from '../src/kafka/run.ts';
 import { installLeanRecords, leanRecordsState } from '../src/kafka/lean-records.ts';
 import { ensureBroker, uniqueName } from '../test/helpers/kafka.ts';
+import { formatScrubMeasurement, measureScrubber, measureScrubSpeed } from './scrub.ts';
 
 const THIS_FILE = fileURLToPath(import.meta.url);
 const REPLAY_CHILD = fileURLToPath(new URL('replay-child.mjs', import.meta.url));
@@ -1087,6 +1088,10 @@ function rate(perSecond: number, unit = 'events/s'): string {
 function table(results: Results): string {
   const rows: [string, string][] = [];
   const r = results as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  if (r.scrub) {
+    const recalls = Object.values(r.scrub.recall as Record<string, number>);
+    rows.push(['scrub recall, lowest class | false positives', `${(Math.min(...recalls) * 100).toFixed(1)}% | ${(r.scrub.falsePositiveShare.all * 100).toFixed(2)}% of ordinary characters`]);
+  }
   if (r.replay) {
     rows.push(['replay (decode+privacy+sessions+actions+parquet)', `${rate(r.replay.replay.events_per_s)}  peak ${r.replay.replay.peak_rss_mib.toFixed(0)} MiB`]);
     const f = r.replay.replay;
@@ -1177,7 +1182,17 @@ function kafkaToReplay(r: Record<string, any>): number | null {
   return replayed ? r.kafka.events_per_s / replayed : null;
 }
 
+/** The scrubber on its labelled corpus: recall per class, ordinary characters replaced, speed. */
+async function measureScrub(_plan: Plan, _work: string, results: Results): Promise<void> {
+  const m = measureScrubber();
+  for (const line of formatScrubMeasurement(m)) log(line);
+  const speed = measureScrubSpeed();
+  log(`  scrubText: ${rate(speed.texts_per_s, 'texts/s')}, ${(speed.chars_per_s / 1e6).toFixed(1)} M characters/s over ordinary and PII text`);
+  results.scrub = { ...m, speed };
+}
+
 const MEASUREMENTS = {
+  scrub: measureScrub,
   replay: measureReplay,
   sink: measureSink,
   kafka: measureKafka,

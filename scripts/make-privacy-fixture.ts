@@ -38,10 +38,17 @@ const REGISTRY: RegistryRecord[] = [
 ];
 
 /** Words that must reach the dataset: proof that the pipeline still writes content. */
-export const SURVIVORS = ['quarterly', 'afterresume', 'postpause', 'afterexempt', '<EMAIL>'];
+export const SURVIVORS = ['quarterly', 'afterresume', 'postpause', 'afterexempt', '<EMAIL>', '<CARD>', '<PHONE>', '<SECRET>', '<DEVICE>', 'Inbox', 'page='];
 
 const lines: string[] = [];
 const canaries: string[] = [];
+/** PII and secrets in a kept (US) window's title, URL, frame reference and text: the scrubber, not the gate, must remove them. */
+const scrubbed: string[] = [];
+
+function pii(text: string): string {
+  scrubbed.push(text);
+  return text;
+}
 let eventCounter = 0;
 
 function canary(text: string): string {
@@ -310,10 +317,38 @@ const LONG_PAUSE_AT = T0 + 70 * MIN + 10_000;
   jane.press(t + 300, 'Enter');
 }
 
+{
+  // Ann after her exemption, in US windows whose text is kept: PII in the title, a token and a password in
+  // URLs, her raw device and user id in a frame reference, a participant's id in a title, an
+  // address typed in two pieces around a click, a dotted card, a phone corrected with Backspace
+  // and a pasted Slack token. The scrubber must take each out; the gate lets the window through.
+  let t = T0 + 60 * MIN;
+  ann.focus(t, { app: 'Mail', title: `Inbox - ${pii('rosa.diaz@example.org')}`, url: `https://mail.example.com/u/0/?token=${pii('ghp_x7Kq2Lm9Pz4Rt8Vw1Yb3Nc6Df5Gh0Jk2Ls9Qa')}&page=2#msg=${pii('FMfcgzQXJWhqzsrTJzgQXQ')}`, participants: [BOB] });
+  ann.frame(t + 500, `frames/ann-mbp.corp.example.com/${ANN}/0002.png`);
+  t = ann.click(t + 1000, 500, 400);
+  t = ann.type(t, `mail ${pii('rosa.d')}`);
+  t = ann.click(t + 300, 520, 410);
+  t = ann.type(t, pii('iaz@example.org'));
+  t = ann.press(t + 300, 'Enter');
+  t = ann.type(t + 500, `card ${pii('4111.1111.1111.1111')}`);
+  t = ann.press(t + 300, 'Enter');
+  t = ann.type(t + 500, `ph ${pii('415555099')}`);
+  t = ann.press(t + 100, 'Backspace');
+  t = ann.press(t + 100, 'Backspace');
+  t = ann.type(t + 100, '100 ok');
+  ann.event(t + 200, 'clipboard', { text: `token ${pii('xoxb-2648105739-5037194826153-Qm7Xw2Rt9Kp4Lz8Vn3Bc6Hj1')}` });
+  t = ann.paste(t + 500);
+  ann.focus(t + 1000, { app: 'Wiki', title: `DM with ${BOB}`, url: `https://svc:${pii('Hunter2Pass')}@intranet.example.com/wiki`, participants: [BOB] });
+  t = ann.click(t + 2000, 600, 500);
+  t = ann.press(t + 300, 'Enter');
+  // a lock ends the episode whatever arrives after it: the end reason does not depend on arrival order
+  ann.event(t + 1000, 'lock');
+}
+
 mkdirSync(DIR, { recursive: true });
 writeFileSync(join(DIR, 'events.jsonl'), lines.join('\n') + '\n');
 writeFileSync(join(DIR, 'registry.jsonl'), REGISTRY.map((r) => JSON.stringify(r)).join('\n') + '\n');
-writeFileSync(join(DIR, 'canaries.json'), JSON.stringify({ canaries, survivors: SURVIVORS }, null, 2) + '\n');
+writeFileSync(join(DIR, 'canaries.json'), JSON.stringify({ canaries, scrubbed, survivors: SURVIVORS }, null, 2) + '\n');
 writeFileSync(
   join(DIR, 'pipeline.yaml'),
   [

@@ -1,8 +1,9 @@
 // The command line: thin wrappers that parse flags, load config and call the shells.
 import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig, type PipelineConfig } from './config.ts';
+import { ConfigError, configHash, DEFAULT_CONFIG_PATH, loadConfig, type PipelineConfig } from './config.ts';
 import { configFrom, inputFile, numberFlag, parseFlags as parse } from './flags.ts';
 import { pseudonymKeyFromEnv } from './privacy/pseudonym.ts';
 import { replay, type ReplaySummary } from './replay.ts';
@@ -12,6 +13,8 @@ import { eraseCommand } from './privacy/erase.ts';
 import { defaultReportPath, reportCommand, writeReport } from './report/command.ts';
 import { KAFKA_USAGE, kafkaCommands } from './kafka/commands.ts';
 import { UsageError } from './usage-error.ts';
+import { createLogger, defaultLogLevel, isLogFormat, isLogLevel, LOG_FORMATS, LOG_LEVELS, type Logger, type LogFormat, type LogLevel } from './observability/log.ts';
+import { version } from './version.ts';
 
 const USAGE = `episodic: human input events -> privacy-safe task episodes as Parquet shards
 
@@ -32,9 +35,56 @@ Usage:
       write a self-contained HTML report of a dataset (aggregates, privacy audit, episode player)
 ${KAFKA_USAGE}
 
---config defaults to pipelines/default.yaml.`;
+--config defaults to pipelines/default.yaml.
 
-type Handler = (argv: string[]) => Promise<number>;
+Every command also takes:
+  --log-level fatal|error|warn|info|debug|trace|silent   (default info; debug when EPISODIC_DEBUG is set)
+  --log-format auto|json|pretty   log lines on stderr: JSON lines unless stderr is a terminal (auto)
+  episodic --version   prints the version`;
+
+/** What every command is handed besides its own flags. */
+export interface CommandContext {
+  logger: Logger;
+  logLevel: LogLevel;
+}
+
+type Handler = (argv: string[], context: CommandContext) => Promise<number>;
+
+export interface GlobalOptions {
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+  /** the command's own arguments, without the global ones. */
+  rest: string[];
+}
+
+/** Takes --log-level and --log-format out of a command's arguments, wherever they stand. */
+export function takeGlobalOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): GlobalOptions {
+  const { tokens } = parseArgs({
+    args: argv,
+    options: { 'log-level': { type: 'string' }, 'log-format': { type: 'string' } },
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  let logLevel = defaultLogLevel(env);
+  let logFormat: LogFormat = 'auto';
+  const taken = new Set<number>();
+  for (const token of tokens) {
+    if (token.kind !== 'option' || (token.name !== 'log-level' && token.name !== 'log-format')) continue;
+    const value = token.value;
+    if (value === undefined) throw new UsageError(`${token.rawName} needs a value`);
+    taken.add(token.index);
+    if (!token.inlineValue) taken.add(token.index + 1);
+    if (token.name === 'log-level') {
+      if (!isLogLevel(value)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, not '${value}'`);
+      logLevel = value;
+    } else {
+      if (!isLogFormat(value)) throw new UsageError(`--log-format must be one of ${LOG_FORMATS.join(', ')}, not '${value}'`);
+      logFormat = value;
+    }
+  }
+  return { logLevel, logFormat, rest: argv.filter((_, i) => !taken.has(i)) };
+}
 
 /** The usage lines of one command (`episodic NAME --help`), taken from USAGE so the two never disagree. */
 export function commandUsage(name: string): string {
@@ -149,7 +199,7 @@ const commands: Record<string, Handler> = {
     return 0;
   },
 
-  async replay(argv) {
+  async replay(argv, { logger }) {
     const { values } = parse(argv, {
       config: { type: 'string' },
       input: { type: 'string' },
@@ -163,7 +213,12 @@ const commands: Record<string, Handler> = {
     const config = configFrom(values.config);
     const key = pseudonymKeyFromEnv(config.privacy.pseudonym_key_env);
     const out = resolve(values.out ?? config.output.dir);
+    logger.info(
+      { version: version(), config: resolve(values.config ?? DEFAULT_CONFIG_PATH), config_hash: configHash(config), name: config.name, input, out },
+      'episodic replay starting',
+    );
     const summary = await runReplay(config, input, registry, out, key, values['dead-letter']);
+    logger.info({ ...summary.counters, manifest: summary.manifestPath }, 'episodic replay done');
     printSummary(summary);
     return 0;
   },
@@ -200,8 +255,15 @@ const commands: Record<string, Handler> = {
 };
 
 
+/** Commands that run as a service: their failures are log lines too, so a JSON log stays JSON. */
+const SERVICES = new Set(['run']);
+
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  const [name, ...args] = argv;
+  if (name === '--version' || name === '-V' || name === 'version') {
+    console.log(`episodic ${version()}`);
+    return 0;
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(USAGE);
     return name ? 0 : 2;
@@ -211,23 +273,37 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`unknown command '${name}'\n\n${USAGE}`);
     return 2;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
+  if (args.includes('--help') || args.includes('-h')) {
     console.log(commandUsage(name));
     return 0;
   }
+  let options: GlobalOptions;
   try {
-    return await handler(rest);
+    options = takeGlobalOptions(args);
+  } catch (error) {
+    console.error(`episodic ${name}: ${(error as Error).message}`);
+    return 2;
+  }
+  const logger = createLogger({ level: options.logLevel, format: options.logFormat, base: { cmd: name } });
+  const fail = (message: string, error?: unknown): void => {
+    if (SERVICES.has(name)) logger.fatal(message);
+    else console.error(message);
+    if (error !== undefined && logger.isLevelEnabled('debug')) logger.debug({ stack: (error as Error).stack }, 'stack of the failure');
+  };
+  try {
+    return await handler(options.rest, { logger, logLevel: options.logLevel });
   } catch (error) {
     if (error instanceof ConfigError) {
-      console.error(error.message);
+      fail(error.message);
       return 1;
     }
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      console.error(`episodic ${name}: ${(error as Error).message}`);
+      fail(`episodic ${name}: ${(error as Error).message}`);
       return 2;
     }
-    console.error(`episodic ${name}: ${(error as Error).message}`);
-    if (process.env.EPISODIC_DEBUG) console.error(error);
+    fail(`episodic ${name}: ${(error as Error).message}`, error);
     return 1;
+  } finally {
+    logger.flush();
   }
 }

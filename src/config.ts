@@ -4,8 +4,12 @@
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { closest, distance } from 'fastest-levenshtein';
+import { iso31661 } from 'iso-3166/1.js';
+import { iso31661Reserved } from 'iso-3166/1-reserved.js';
 import { parseDocument, LineCounter, isMap, isSeq, type Node as YamlNode } from 'yaml';
 import { z } from 'zod';
+import { interpolateDocument } from './config-env.ts';
 import { projectFile } from './project-files.ts';
 
 const MiB = 1024 * 1024;
@@ -15,6 +19,23 @@ export const EU_EEA_REGIONS = [
   'AT', 'BE', 'BG', 'HR', 'CY', 'CZ', 'DK', 'EE', 'FI', 'FR', 'DE', 'GR', 'HU', 'IE', 'IT', 'LV', 'LT', 'LU',
   'MT', 'NL', 'PL', 'PT', 'RO', 'SK', 'SI', 'ES', 'SE', 'IS', 'LI', 'NO',
 ];
+
+/** ISO 3166-1 alpha-2 codes in use (the registry's home regions are these). */
+export const ISO_REGIONS = iso31661.map((c) => c.alpha2).sort() as [string, ...string[]];
+const ISO_REGION_SET = new Set<string>(ISO_REGIONS);
+
+function regionProblem(input: unknown): string {
+  if (typeof input !== 'string') return 'expected an ISO 3166-1 alpha-2 region code such as US or DE';
+  const upper = input.toUpperCase();
+  if (upper !== input && ISO_REGION_SET.has(upper)) return `'${input}' is not an ISO 3166-1 alpha-2 code: write it in capitals, '${upper}'`;
+  const reserved = iso31661Reserved.find((r) => r.alpha2 === upper);
+  if (reserved) return `'${input}' is reserved in ISO 3166-1 (${reserved.name}), not a country's code${upper === 'UK' ? '; the United Kingdom is GB' : ''}`;
+  return `'${input}' is not an ISO 3166-1 alpha-2 region code (two capital letters such as US, DE, GB)`;
+}
+
+const regionCode = z
+  .enum(ISO_REGIONS, { error: (issue) => regionProblem(issue.input) })
+  .meta({ id: 'region_code', description: 'an ISO 3166-1 alpha-2 region code, in capitals' });
 
 const positiveMs = z.number().int().positive();
 const percent = z.number().min(0).max(100);
@@ -87,20 +108,39 @@ const SourceConfig = z.strictObject({
   kafka: KafkaConfig.prefault({}).describe('The Kafka source (docs/operations/kafka.md).'),
 });
 
-const SessionConfig = z.strictObject({
-  inactivity_gap_ms: positiveMs.default(5 * MINUTE).describe('This long without input (screen frames do not count) ends an episode.'),
-  max_duration_ms: positiveMs
-    .max(2_147_483_647, 'at most 2147483647 (24.8 days): action times are int32 ms in the dataset')
-    .default(60 * MINUTE)
-    .describe("An episode this long ends; the next one's `continues` names it. At most 2^31-1: action times are int32 ms."),
-  grace_ms: z
-    .number()
-    .int()
-    .min(0)
-    .default(30_000)
-    .describe("How far out of order a device's events may arrive and still be placed in order; later ones are counted as late."),
-  min_actions: z.number().int().min(0).default(3).describe('Episodes with fewer actions are dropped and counted.'),
-});
+const SessionConfig = z
+  .strictObject({
+    inactivity_gap_ms: positiveMs.default(5 * MINUTE).describe('This long without input (screen frames do not count) ends an episode.'),
+    max_duration_ms: positiveMs
+      .max(2_147_483_647, 'at most 2147483647 (24.8 days): action times are int32 ms in the dataset')
+      .default(60 * MINUTE)
+      .describe("An episode this long ends; the next one's `continues` names it. At most 2^31-1: action times are int32 ms. Must be above inactivity_gap_ms."),
+    grace_ms: z
+      .number()
+      .int()
+      .min(0)
+      .default(30_000)
+      .describe("How far out of order a device's events may arrive and still be placed in order; later ones are counted as late. Must be below inactivity_gap_ms."),
+    min_actions: z.number().int().min(0).default(3).describe('Episodes with fewer actions are dropped and counted.'),
+  })
+  .superRefine((s, ctx) => {
+    // an episode cut at max_duration before a gap could ever end it: the gap would close nothing
+    if (s.max_duration_ms <= s.inactivity_gap_ms) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['max_duration_ms'],
+        message: `${s.max_duration_ms} is not above inactivity_gap_ms (${s.inactivity_gap_ms}): every episode would be cut by length before a pause could end it`,
+      });
+    }
+    // events held back for the whole gap: a pause would be seen only after its episode had to close
+    if (s.grace_ms >= s.inactivity_gap_ms) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['grace_ms'],
+        message: `${s.grace_ms} is not below inactivity_gap_ms (${s.inactivity_gap_ms}): out-of-order events may arrive a whole gap late, so no gap could be told apart from a late event`,
+      });
+    }
+  });
 
 const ActionsConfig = z.strictObject({
   multi_click_ms: positiveMs.default(500).describe('Clicks this close in time make a double or triple click.'),
@@ -112,7 +152,7 @@ const ActionsConfig = z.strictObject({
 
 const CaptureConfig = z.strictObject({
   regions: z
-    .array(z.string().length(2))
+    .array(regionCode)
     .min(1)
     .default(['US'])
     .describe('Home regions (ISO 3166 alpha-2) of the people who are captured at all; everyone else is dropped.'),
@@ -120,7 +160,7 @@ const CaptureConfig = z.strictObject({
 
 const PrivacyConfig = z.strictObject({
   eu_regions: z
-    .array(z.string().length(2))
+    .array(regionCode)
     .default(EU_EEA_REGIONS)
     .describe('Countries whose participants, or a device located there, make a window EU-linked (EU 27 + IS, LI, NO).'),
   eu_tags: z.array(z.string()).default(['eu', 'eu-data', 'gdpr']).describe('Window tags that make a window EU-linked.'),
@@ -176,6 +216,18 @@ const OutputConfig = z.strictObject({
   dead_letter: z.string().optional().describe('Dead letters of file sources (default `OUT.dead-letter.jsonl`); `replay --dead-letter` overrides.'),
 });
 
+/** `host:port`, a port from 0 (any free one) to 65535; IPv6 hosts in brackets. */
+const hostPort = z
+  .string()
+  .regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:9464 (0.0.0.0:9464 listens on every interface)')
+  .refine((value) => Number(value.slice(value.lastIndexOf(':') + 1)) <= 65_535, 'the port is above 65535');
+
+const ObservabilityConfig = z.strictObject({
+  http: hostPort
+    .optional()
+    .describe('`host:port` where `run` (and `replay`) serve `/metrics` (Prometheus), `/healthz` and `/readyz`; off unless set. Port 0 takes a free port.'),
+});
+
 export const PipelineConfigSchema = z.strictObject({
   version: z.literal(1).default(1).describe('Config format version.'),
   name: z.string().default('episodic').describe('Name of the pipeline, recorded in the manifest.'),
@@ -185,6 +237,7 @@ export const PipelineConfigSchema = z.strictObject({
   capture: CaptureConfig.prefault({}).describe('Who is captured at all.'),
   privacy: PrivacyConfig.prefault({}).describe('The privacy rules (docs/PRIVACY.md).'),
   output: OutputConfig.prefault({}).describe('What is written where.'),
+  observability: ObservabilityConfig.prefault({}).describe('Metrics and health over HTTP (docs/operations/monitoring.md).'),
 });
 
 export type PipelineConfig = z.infer<typeof PipelineConfigSchema>;
@@ -227,7 +280,32 @@ function nodeAt(root: YamlNode | null | undefined, path: PropertyKey[]): YamlNod
   return found;
 }
 
-export function parseConfig(text: string, file = '<config>'): PipelineConfig {
+/** The keys a strict object of the schema takes at `path` (defaults, unions and optionals looked through). */
+export function knownKeysAt(path: readonly PropertyKey[], schema: z.ZodType = PipelineConfigSchema): string[] {
+  type Def = { type: string; innerType?: z.ZodType; shape?: Record<string, z.ZodType>; options?: z.ZodType[]; in?: z.ZodType };
+  const objects = (node: z.ZodType | undefined): Record<string, z.ZodType>[] => {
+    const def = node?._zod.def as Def | undefined;
+    if (!def) return [];
+    if (def.type === 'object') return [def.shape!];
+    if (def.innerType) return objects(def.innerType);
+    if (def.type === 'union') return def.options!.flatMap(objects);
+    if (def.type === 'pipe') return objects(def.in);
+    return [];
+  };
+  let shapes = objects(schema);
+  for (const key of path) shapes = shapes.flatMap((shape) => objects(shape[String(key)]));
+  return [...new Set(shapes.flatMap((shape) => Object.keys(shape)))];
+}
+
+/** The known key a typo most likely meant, if one is close enough to be a fair guess. */
+export function didYouMean(unknown: string, known: readonly string[]): string | undefined {
+  if (known.length === 0) return undefined;
+  const guess = closest(unknown, known as string[]);
+  return distance(unknown, guess) <= Math.max(2, Math.floor(guess.length / 3)) ? guess : undefined;
+}
+
+/** A config from YAML text; an empty text is every default (a file that is empty is refused by loadConfig). */
+export function parseConfig(text: string, file = '<config>', env: NodeJS.ProcessEnv = process.env): PipelineConfig {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true });
   if (doc.errors.length) {
@@ -235,6 +313,10 @@ export function parseConfig(text: string, file = '<config>'): PipelineConfig {
       file,
       doc.errors.map((e) => `line ${e.linePos?.[0].line ?? '?'}: ${e.message.split('\n')[0]}`),
     );
+  }
+  const interpolation = interpolateDocument(doc, lineCounter, env);
+  if (interpolation.length) {
+    throw new ConfigError(file, interpolation.map((p) => `${p.path}${p.line ? ` (line ${p.line})` : ''}: ${p.message}`));
   }
   const raw = doc.toJS() ?? {};
   const result = PipelineConfigSchema.safeParse(raw);
@@ -244,7 +326,10 @@ export function parseConfig(text: string, file = '<config>'): PipelineConfig {
     let message = issue.message;
     if (issue.code === 'unrecognized_keys') {
       path = [...issue.path, issue.keys[0]];
+      const known = knownKeysAt(issue.path);
+      const guesses = issue.keys.map((k) => didYouMean(k, known)).filter((g): g is string => g !== undefined);
       message = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
+      message += guesses.length ? `; did you mean ${guesses.map((g) => `'${g}'`).join(', ')}?` : `; known keys here: ${known.join(', ')}`;
     }
     const node = nodeAt(doc.contents as YamlNode, path);
     const line = node?.range ? lineCounter.linePos(node.range[0]).line : undefined;
@@ -254,8 +339,26 @@ export function parseConfig(text: string, file = '<config>'): PipelineConfig {
   throw new ConfigError(file, problems);
 }
 
-export function loadConfig(path = DEFAULT_CONFIG_PATH): PipelineConfig {
-  return parseConfig(readFileSync(path, 'utf8'), path);
+export function loadConfig(path = DEFAULT_CONFIG_PATH, env: NodeJS.ProcessEnv = process.env): PipelineConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file (--config takes a pipeline YAML such as pipelines/default.yaml)'
+        : code === 'EISDIR'
+          ? 'is a directory, not a pipeline YAML file'
+          : code === 'EACCES'
+            ? 'cannot be read: permission denied'
+            : `cannot be read: ${(error as Error).message}`;
+    throw new ConfigError(path, [why]);
+  }
+  // an empty file is more likely a failed copy or the wrong path than a wish for every default
+  if (text.trim() === '') throw new ConfigError(path, ['the file is empty: a pipeline config needs at least `version: 1` (everything else has a default)']);
+  if (parseDocument(text).contents === null) throw new ConfigError(path, ['the file holds only comments: a pipeline config needs at least `version: 1`']);
+  return parseConfig(text, path, env);
 }
 
 /** Stable hash of the effective config: recorded in the manifest so a dataset says what made it. */

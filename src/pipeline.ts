@@ -13,7 +13,7 @@ import { EpisodeReducer } from './actions/reducer.ts';
 import { PrivacyAudit } from './privacy/audit.ts';
 import { PrivacyGate } from './privacy/gate.ts';
 import type { Registry } from './privacy/registry.ts';
-import { scrubActions } from './privacy/scrub.ts';
+import { StringScrubber, scrubActions } from './privacy/scrub/index.ts';
 import { Pseudonymizer } from './privacy/pseudonym.ts';
 
 export type { SourceBatch, SourceRecord };
@@ -68,6 +68,7 @@ export class Pipeline {
   private readonly splitOfUser = new Map<string, Split>();
   private readonly gate: PrivacyGate;
   private readonly ts: TsLimits;
+  private readonly strings: StringScrubber;
   private readonly counts = {
     records_in: 0,
     dead_letters: 0,
@@ -81,11 +82,12 @@ export class Pipeline {
   constructor(
     private readonly config: PipelineConfig,
     pseudonymKey: string,
-    registry: Registry,
+    private readonly registry: Registry,
     private readonly sink: PipelineSink,
   ) {
     this.pseudonyms = new Pseudonymizer(pseudonymKey);
     this.ts = tsLimits(config);
+    this.strings = new StringScrubber(this.audit);
     const gate = new PrivacyGate(privacySettings(config), registry, this.audit);
     this.gate = gate;
     const actionSettings = config.actions;
@@ -210,6 +212,46 @@ export class Pipeline {
     this.sessionizer.discardDevices(predicate);
   }
 
+  /**
+   * Every other string the row will hold: titles, app names and URLs of its windows, frame
+   * references and key names of its actions get the detectors; raw ids go from all of them and
+   * from typed text. Frame references and key names repeat from action to action: each distinct
+   * one is scrubbed once per episode.
+   */
+  private scrubStrings(episode: ClosedEpisode<ReducedEpisode>, reduced: ReducedEpisode): void {
+    const strings = this.strings;
+    strings.addUserIds(this.registry.userIds);
+    strings.setEpisode(episode.device_id, episode.user_id);
+    for (const c of reduced.contexts) {
+      c.app = strings.text(c.app);
+      if (c.title !== null) c.title = strings.text(c.title);
+      if (c.url !== null) c.url = strings.url(c.url);
+    }
+    const frames = new Map<string, string>();
+    const keys = new Map<string, string>();
+    for (const action of reduced.actions) {
+      const frame = action.frame_uri;
+      if (frame !== null) {
+        let out = frames.get(frame);
+        if (out === undefined) frames.set(frame, (out = strings.reference(frame)));
+        action.frame_uri = out;
+      }
+      const key = action.key;
+      if (key !== null) {
+        let out = keys.get(key);
+        if (out === undefined) keys.set(key, (out = strings.text(key)));
+        action.key = out;
+      }
+      if (action.text !== null && action.text.length > 0) {
+        const withoutIds = strings.withoutIds(action.text);
+        if (withoutIds !== action.text) {
+          action.text = withoutIds;
+          action.key_times_ms = null;
+        }
+      }
+    }
+  }
+
   private deadLetter(reason: string, record: SourceRecord): void {
     this.counts.dead_letters++;
     this.sink.deadLetter({ reason, position: record.position, raw: record.raw });
@@ -254,6 +296,7 @@ export class Pipeline {
 
   private rowOf(episode: ClosedEpisode<ReducedEpisode>, reduced: ReducedEpisode): EpisodeRow {
     scrubActions(reduced.actions, this.audit);
+    this.scrubStrings(episode, reduced);
     const user = this.pseudonyms.of(episode.user_id);
     let split = this.splitOfUser.get(user);
     if (split === undefined) {

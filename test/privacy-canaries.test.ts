@@ -21,8 +21,10 @@ const ROOT = resolve(import.meta.dirname, '..');
 const FIXTURE = join(FIXTURES_DIR, 'privacy-canaries');
 const GRACE_MS = 30_000;
 
-const { canaries, survivors } = JSON.parse(readFileSync(join(FIXTURE, 'canaries.json'), 'utf8')) as {
+const { canaries, scrubbed, survivors } = JSON.parse(readFileSync(join(FIXTURE, 'canaries.json'), 'utf8')) as {
   canaries: string[];
+  /** PII and secrets planted in kept windows (titles, URLs, frame references, typed and pasted text): the scrubber removes them. */
+  scrubbed: string[];
   survivors: string[];
 };
 const eventLines = readFileSync(join(FIXTURE, 'events.jsonl'), 'utf8').split('\n').filter((l) => l.trim());
@@ -46,6 +48,7 @@ const CAPTURED = new Set(['emp-1042-jdoe', 'emp-2210-tom', 'emp-3307-ann']);
 const absentPeople = registryRecords.map((r) => r.user_id).filter((id) => !CAPTURED.has(id));
 const forbidden = [
   ...canaries,
+  ...scrubbed,
   ...rawIds,
   'jane.doe@example.com',
   ...absentPeople.map(pseudonym),
@@ -104,6 +107,14 @@ test('every canary is planted in the input, and no text scrubber would hide it, 
     t.is(scrubText(canary, new PrivacyAudit()), canary, `${canary} survives the PII scrubber`);
   }
   t.true(canaries.length >= 25);
+});
+
+test('the PII and secrets planted in kept windows are planted, in titles, URLs, typed and pasted text', (t) => {
+  const typed = [...events.filter((e) => e.type === 'key_down' && e.char).map((e) => e.char)].join('');
+  const planted = [eventLines.join('\n'), typed].join('\n');
+  for (const value of scrubbed) t.true(planted.includes(value), `${value} is planted`);
+  t.true(scrubbed.length >= 9);
+  t.true(eventLines.some((l) => l.includes('frames/ann-mbp.corp.example.com/emp-3307-ann/')), 'a frame reference names the raw device and user id');
 });
 
 test('replay: no canary, raw id, participant id or excluded person reaches any file of the dataset, raw or decoded', (t) => {
@@ -216,7 +227,7 @@ test('property: whatever the order within the grace period and the batch boundar
     raw,
   }));
   const baseline = runPipeline(records, () => records.length);
-  t.is(baseline.rows.length, 12);
+  t.is(baseline.rows.length, 13);
   t.deepEqual(leaks(JSON.stringify(baseline.rows)), []);
 
   for (let seed = 1; seed <= 60; seed++) {

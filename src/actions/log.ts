@@ -13,7 +13,7 @@
 // round them; a value outside int32 is refused here, as the columns would refuse it.
 import { ACTION_KINDS, blankAction, datasetInt32, type Action, type ActionKind, type PathPoint } from '../contract/episode.ts';
 import type { Redaction } from '../contract/events.ts';
-import { none, withRoom } from '../compact.ts';
+import { none, withRoom } from '../small-state.ts';
 
 // A record, in words: flags, number of path points, t_ms, duration_ms, context, then each present
 // nullable field in NULLABLE order (int32 or float32 as the dataset has it), the number of key

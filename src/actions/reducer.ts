@@ -34,7 +34,9 @@ import type { InputEvent, MouseButton, Redaction } from '../contract/events.ts';
 import { blankAction, type Action, type ActionKind, type EpisodeBuilder, type EpisodeContext, type ReducedEpisode } from '../contract/episode.ts';
 import { ActionLog } from './log.ts';
 import { PathBuffer } from './path.ts';
-import { none, slots, smallInt, withRoom } from '../compact.ts';
+// hand-sized lists (none: the shared empty list; slots: n empty slots; withRoom: room for one more)
+// and smallInt (stored as a V8 small integer), which keep an open episode's state small
+import { none, slots, smallInt, withRoom } from '../small-state.ts';
 import {
   COMMAND_MODIFIERS,
   SHIFT,

@@ -12,7 +12,8 @@ import { newInputEvent, type InputEvent } from '../contract/events.ts';
 import { EMPTY_ID_HASH, eventIdHash } from '../contract/event-id.ts';
 import type { ClosedEpisode, EndReason, EpisodeBuilder } from '../contract/episode.ts';
 import type { EventGate } from '../contract/gate.ts';
-import { smallInt } from '../compact.ts';
+// smallInt: a number stored as a V8 small integer when it is one (a field holding a double is boxed)
+import { smallInt } from '../small-state.ts';
 
 /** Derives the deterministic episode id from the device and the episode's first event. */
 export type EpisodeIdFn = (deviceId: string, firstTs: number, firstSeq: number) => string;
@@ -44,7 +45,11 @@ function earlierRecord(min: number, offset: number): number {
   return offset !== NO_RECORD && offset < min ? offset : min;
 }
 
-/** what a free slot of a pending list holds: a placeholder (not a hole) keeps the array fast to read. */
+/**
+ * The placeholder in a pending list's unused slots, which stand for events already finalized (as
+ * the slots before `pendingHead` do): a real event that is never read, rather than a hole, so the
+ * array keeps one kind of element and stays fast to read.
+ */
 const FINALIZED: InputEvent = newInputEvent(EMPTY_ID_HASH, '', '', 0, -Infinity, 'lock');
 
 /**
@@ -61,7 +66,8 @@ function eventSlots(n: number): InputEvent[] {
 }
 
 function keySlots(n: number): number[] {
-  // doubles from the start, so the array never changes its kind of elements later
+  // -0.5: any non-integer makes V8 store the array as doubles from the start, so the times and
+  // offsets written later never change its kind of elements; free slots are never read
   return new Array<number>(n).fill(-0.5);
 }
 

@@ -1,21 +1,30 @@
 // The kafkajs client from the pipeline's `source.kafka` settings: brokers, TLS and SASL pass
 // through from the YAML; the SASL password comes from the environment variable the YAML names.
 import { readFileSync } from 'node:fs';
-import type { Kafka, KafkaConfig, SASLOptions, logLevel } from 'kafkajs';
+import type { Kafka, KafkaConfig, SASLOptions } from 'kafkajs';
 import { kafkajs } from './kafkajs.ts';
 import type { ConnectionOptions } from 'node:tls';
 import type { KafkaSettings } from '../config.ts';
+import { kafkaLogCreator, kafkaLogLevel, type LogLevel, type LogSink } from '../observability/log.ts';
+
+/** Where kafkajs' own log lines go, and our level they follow (EPISODIC_KAFKA_LOG_LEVEL overrides it). */
+export interface KafkaLogging {
+  sink: LogSink;
+  level: LogLevel;
+}
 
 export class KafkaSettingsError extends Error {}
 
 /** kafkajs connection options; throws KafkaSettingsError naming what is missing (a password variable, a file). */
-export function kafkaClientConfig(settings: KafkaSettings, env: NodeJS.ProcessEnv = process.env): KafkaConfig {
+export function kafkaClientConfig(settings: KafkaSettings, env: NodeJS.ProcessEnv = process.env, logging?: KafkaLogging): KafkaConfig {
+  const levels = kafkajs().logLevel;
   const config: KafkaConfig = {
     clientId: settings.client_id,
     brokers: settings.brokers,
-    logLevel: logLevelFromEnv(env.EPISODIC_KAFKA_LOG_LEVEL),
+    logLevel: kafkaLogLevel(logging?.level ?? 'info', env, levels),
     retry: { retries: 8 },
   };
+  if (logging) config.logCreator = kafkaLogCreator(logging.sink, levels);
   const ssl = settings.ssl;
   if (ssl === true) config.ssl = true;
   else if (ssl && typeof ssl === 'object') {
@@ -38,8 +47,8 @@ export function kafkaClientConfig(settings: KafkaSettings, env: NodeJS.ProcessEn
   return config;
 }
 
-export function createKafka(settings: KafkaSettings, env: NodeJS.ProcessEnv = process.env): Kafka {
-  return new (kafkajs().Kafka)(kafkaClientConfig(settings, env));
+export function createKafka(settings: KafkaSettings, env: NodeJS.ProcessEnv = process.env, logging?: KafkaLogging): Kafka {
+  return new (kafkajs().Kafka)(kafkaClientConfig(settings, env, logging));
 }
 
 function readSettingFile(path: string, key: string): string {
@@ -47,22 +56,6 @@ function readSettingFile(path: string, key: string): string {
     return readFileSync(path, 'utf8');
   } catch (error) {
     throw new KafkaSettingsError(`${key}: cannot read ${path}: ${(error as Error).message}`);
-  }
-}
-
-function logLevelFromEnv(value: string | undefined): logLevel {
-  const { logLevel } = kafkajs();
-  switch (value?.toLowerCase()) {
-    case 'nothing':
-      return logLevel.NOTHING;
-    case 'error':
-      return logLevel.ERROR;
-    case 'info':
-      return logLevel.INFO;
-    case 'debug':
-      return logLevel.DEBUG;
-    default:
-      return logLevel.WARN;
   }
 }
 

@@ -109,7 +109,7 @@ export interface PartitionsOptions {
   out: string;
   pseudonymKey: string;
   registry: Registry;
-  log: (line: string) => void;
+  log: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
 export interface PartitionsSummary {
@@ -245,6 +245,7 @@ export class Partitions {
   private generation = 0;
   private episodesWritten = 0;
   private readonly record = new KafkaRecord();
+  /** a batch of exactly one record (`this.record`), for the per-device pipelines' batch API without an array per record. */
   private readonly one: SourceRecord[] = [this.record];
 
   constructor(private readonly options: PartitionsOptions) {
@@ -296,11 +297,11 @@ export class Partitions {
     const { out } = this.options;
     const parts = readParts(out);
     const removed = removeOrphanShards(out, partition, parts);
-    if (removed.length) this.options.log(`partition ${partition}: removed ${removed.length} shard(s) a crashed writer left unlisted`);
+    if (removed.length) this.options.log(`partition ${partition}: removed ${removed.length} shard(s) a crashed writer left unlisted`, { partition, removed: removed.length });
     const run = new PartitionRun(topic, partition, startOffset, out, this.config, parts);
     this.processedThrough.set(partition, Math.max(this.processedThrough.get(partition) ?? -1, run.handledBefore));
     this.runs.set(partition, run);
-    this.options.log(`partition ${partition}: resuming at offset ${startOffset} as writer ${run.writer.writerId}`);
+    this.options.log(`partition ${partition}: resuming at offset ${startOffset} as writer ${run.writer.writerId}`, { partition, offset: startOffset, writer: run.writer.writerId });
     return run;
   }
 

@@ -9,6 +9,7 @@
 // are written while later batches go on (as when all of it ran in one thread).
 import { Worker, isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { PipelineConfig } from '../config.ts';
+import type { LogLevel, LogSink } from '../observability/log.ts';
 import { Registry } from '../privacy/registry.ts';
 import { followHeap, SHARED_HEAP_FLOOR_BYTES, stopFollowingHeap, tuneHeapForStreaming } from '../runtime.ts';
 import { createKafka } from './client.ts';
@@ -25,7 +26,11 @@ export interface PipelineThreadOptions {
   /** follow the registry topic (false: it does not exist, nobody is known). */
   followRegistry: boolean;
   env: Record<string, string | undefined>;
+  /** the level kafkajs follows on this thread too. */
+  logLevel: LogLevel;
 }
+
+type LogFields = Record<string, unknown>;
 
 type Request =
   | { type: 'ingest'; id: number; batch: FetchedBatch; now: number }
@@ -41,7 +46,7 @@ type Request =
 
 type Reply =
   | { type: 'ready'; registry: string }
-  | { type: 'log'; line: string }
+  | { type: 'log'; level: Parameters<LogSink>[0]; msg: string; fields: LogFields }
   | { type: 'done'; id: number; value?: unknown }
   | { type: 'rejected'; id: number; message: string }
   | { type: 'failed'; message: string; stack?: string };
@@ -59,7 +64,12 @@ export class PipelineThread {
   ) {}
 
   /** Starts the thread; resolves once the registry is loaded (its summary is logged). */
-  static async start(options: PipelineThreadOptions, log: (line: string) => void, onFailure: (error: Error) => void): Promise<PipelineThread> {
+  static async start(
+    options: PipelineThreadOptions,
+    log: (msg: string, fields?: LogFields) => void,
+    onFailure: (error: Error) => void,
+    sink?: LogSink,
+  ): Promise<PipelineThread> {
     const url = new URL(import.meta.url);
     const workerData = { role: ROLE, options };
     // the CLI runs a bundle, which the thread loads as it is; run from the sources (the bench, tsx),
@@ -87,7 +97,9 @@ export class PipelineThread {
           ready();
           break;
         case 'log':
-          log(reply.line);
+          // the thread's own lines at info; kafkajs' at the level it gave them
+          if (reply.level === 'info' || !sink) log(reply.msg, reply.fields);
+          else sink(reply.level, reply.fields, reply.msg);
           break;
         case 'done':
         case 'rejected': {
@@ -193,7 +205,8 @@ export class PipelineThread {
 
 /** The thread's side: a `Partitions` and the registry it judges events by. */
 async function serve(port: MessagePort, options: PipelineThreadOptions): Promise<void> {
-  const log = (line: string) => port.postMessage({ type: 'log', line } satisfies Reply);
+  const sink: LogSink = (level, fields, msg) => port.postMessage({ type: 'log', level, msg, fields } satisfies Reply);
+  const log = (msg: string, fields: LogFields = {}) => sink('info', fields, msg);
   // the step is process-wide: kafkajs' heap on the main thread takes the room given here too
   tuneHeapForStreaming(process.execArgv, options.env, SHARED_HEAP_FLOOR_BYTES);
   const registry = new Registry();
@@ -201,11 +214,11 @@ async function serve(port: MessagePort, options: PipelineThreadOptions): Promise
   const kafkaSettings = options.config.source.kafka;
   if (options.followRegistry) {
     follower = new RegistryFollower({
-      kafka: createKafka(kafkaSettings, options.env),
+      kafka: createKafka(kafkaSettings, options.env, { sink, level: options.logLevel }),
       topic: kafkaSettings.topics.registry,
       registry,
       groupPrefix: `${kafkaSettings.group_id}-registry`,
-      onInvalid: (reason, partition, offset) => log(`registry record ${partition}@${offset} skipped: ${reason}`),
+      onInvalid: (reason, partition, offset) => log(`registry record ${partition}@${offset} skipped: ${reason}`, { partition, offset }),
     });
     await follower.start();
     const size = registry.size;

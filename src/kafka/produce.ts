@@ -9,6 +9,7 @@ import { encodeEvent, encodeRegistryRecord, frameConfluent } from '../contract/a
 import { readEventFile, readRegistryFile } from '../sources/file.ts';
 import { registryRecordKey } from '../privacy/registry.ts';
 import { createKafka, explainConnectionFailure } from './client.ts';
+import { sinkOf, type Logger, type LogLevel } from '../observability/log.ts';
 import { kafkajs } from './kafkajs.ts';
 
 export const SCHEMA_ID = 1;
@@ -23,6 +24,9 @@ export interface ProduceOptions {
   partitions?: number;
   replicationFactor?: number;
   kafka?: Kafka;
+  /** where kafkajs' log lines go, at this level. */
+  logger?: Logger;
+  logLevel?: LogLevel;
 }
 
 export interface ProduceSummary {
@@ -64,7 +68,7 @@ export async function ensureTopics(admin: Admin, topics: ITopicConfig[]): Promis
 
 export async function produceFixture(options: ProduceOptions): Promise<ProduceSummary> {
   const { settings } = options;
-  const kafka = options.kafka ?? createKafka(settings);
+  const kafka = options.kafka ?? createKafka(settings, process.env, options.logger && { sink: sinkOf(options.logger), level: options.logLevel ?? 'info' });
   const summary: ProduceSummary = { events: 0, registry_records: 0, skipped: 0, created_topics: [] };
   const admin = kafka.admin();
   try {

@@ -13,6 +13,7 @@ import type { Admin, Consumer, EachBatchPayload, Kafka, Message, Producer } from
 import { configHash, type PipelineConfig } from '../config.ts';
 import { ensureDir } from '../shards/atomic.ts';
 import { checkDatasetDir, claimDatasetDir, datasetIdentity } from '../shards/dataset-identity.ts';
+import { silentLogger, sinkOf, type Logger, type LogLevel } from '../observability/log.ts';
 import { createKafka, explainConnectionFailure } from './client.ts';
 import { asBuffer, headersAsBuffers, packBatch } from './fetched.ts';
 import { kafkajs } from './kafkajs.ts';
@@ -34,8 +35,16 @@ export interface RunOptions {
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
   env?: NodeJS.ProcessEnv;
-  log?: (line: string) => void;
+  /** where the run's log lines and kafkajs' go; none by default. */
+  logger?: Logger;
+  /** the level kafkajs follows (EPISODIC_KAFKA_LOG_LEVEL overrides it). */
+  logLevel?: LogLevel;
+  /** also handed every line the run logs, with its fields. */
+  log?: RunLog;
 }
+
+/** A line of the run's log: what happened, and its fields (partitions, offsets, counts; never an id). */
+export type RunLog = (msg: string, fields?: Record<string, unknown>, level?: 'info' | 'warn' | 'error') => void;
 
 export interface RunSummary {
   stopped_by: 'idle' | 'signal';
@@ -58,7 +67,8 @@ export class KafkaRun {
   private readonly kafka: Kafka;
   private readonly config: PipelineConfig;
   private readonly topic: string;
-  private readonly log: (line: string) => void;
+  private readonly log: RunLog;
+  private readonly logger: Logger;
   private readonly commitIntervalMs: number;
   private consumer: Consumer | undefined;
   private producer: Producer | undefined;
@@ -87,9 +97,14 @@ export class KafkaRun {
   constructor(private readonly options: RunOptions) {
     this.config = options.config;
     const kafka = this.config.source.kafka;
-    this.kafka = createKafka(kafka, options.env);
+    this.logger = options.logger ?? silentLogger;
+    const level = options.logLevel ?? 'info';
+    this.kafka = createKafka(kafka, options.env, { sink: sinkOf(this.logger), level });
     this.topic = kafka.topics.events;
-    this.log = options.log ?? ((line) => process.stderr.write(`episodic run: ${line}\n`));
+    this.log = (msg, fields = {}, lineLevel = 'info') => {
+      this.logger[lineLevel](fields, msg);
+      options.log?.(msg, fields, lineLevel);
+    };
     this.commitIntervalMs = options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS;
     this.done = new Promise((resolve, reject) => {
       this.finish = resolve;
@@ -128,10 +143,12 @@ export class KafkaRun {
         pseudonymKey: options.pseudonymKey,
         followRegistry: topics.includes(kafkaSettings.topics.registry),
         env: { ...(options.env ?? process.env) },
+        logLevel: options.logLevel ?? 'info',
       },
       this.log,
       // an error in the pipeline itself: stop without committing anything more; a restart replays
       (error) => void this.shutdown('signal', false, error),
+      sinkOf(this.logger),
     );
 
     const consumer = this.kafka.consumer({
@@ -173,7 +190,11 @@ export class KafkaRun {
     this.opened.clear();
     this.assigned = [...partitions].sort((a, b) => a - b);
     this.lastMessageWall = Date.now();
-    this.log(`assigned partitions [${this.assigned.join(', ')}]${revoked.length ? `; revoked [${revoked.join(', ')}]` : ''}`);
+    this.log(`assigned partitions [${this.assigned.join(', ')}]${revoked.length ? `; revoked [${revoked.join(', ')}]` : ''}`, {
+      generation: this.generation,
+      partitions: this.assigned,
+      revoked,
+    });
   }
 
   private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
@@ -230,7 +251,7 @@ export class KafkaRun {
 
   private enqueue(task: () => Promise<void>): void {
     this.work = this.work.then(task).catch((error: Error) => {
-      this.log(`failed: ${error.message}`);
+      this.log(`failed: ${error.message}`, {}, 'error');
       void this.shutdown('signal', false, error);
     });
   }
@@ -250,7 +271,7 @@ export class KafkaRun {
         // removed their temp files as orphans (a rename then fails). It replays from the last
         // commit, so this flush is dropped like one whose send a rebalance interrupted (below).
         if (generation === this.generation) throw error;
-        this.log(`a flush of the previous assignment was dropped (${(error as Error).message}); its partitions resume from the last commit`);
+        this.log(`a flush of the previous assignment was dropped (${(error as Error).message}); its partitions resume from the last commit`, {}, 'warn');
         return;
       }
       if (flushed.length === 0) return;
@@ -278,10 +299,14 @@ export class KafkaRun {
         await this.consumer!.commitOffsets(flushed.map(({ part }) => ({ topic: part.topic, partition: part.partition, offset: String(part.committed) })));
       } catch (error) {
         // rebalancing: the parts are written, so the next owner skips what they cover
-        this.log(`commit failed (${(error as Error).message}); the partitions resume from the previous commit`);
+        this.log(`commit failed (${(error as Error).message}); the partitions resume from the previous commit`, {}, 'warn');
         return;
       }
-      this.log(`committed ${flushed.map(({ part }) => `p${part.partition}@${part.committed}`).join(' ')}`);
+      this.log(`committed ${flushed.map(({ part }) => `p${part.partition}@${part.committed}`).join(' ')}`, {
+        offsets: Object.fromEntries(flushed.map(({ part }) => [part.partition, part.committed])),
+        shards: flushed.reduce((n, f) => n + f.shardsWritten, 0),
+        dead_letters: deadLetters.length,
+      });
     } finally {
       release();
     }
@@ -366,7 +391,13 @@ export function prepareDatasetDir(out: string): void {
 /** Runs until SIGTERM/SIGINT (graceful) or, with exitWhenIdleMs, until the topic is done. */
 export async function runKafka(options: RunOptions): Promise<RunSummary> {
   const run = new KafkaRun(options);
-  const onSignal = () => void run.stop();
+  const onSignal = (signal: NodeJS.Signals) => {
+    options.logger?.info(
+      { signal },
+      `${signal}: stopping: no more fetching; closed episodes are written and committed, open episodes resume from Kafka on the next start`,
+    );
+    void run.stop();
+  };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
   try {

@@ -24,7 +24,9 @@ export const STRIP_RULES = [
   'pii_card',
   'pii_ssn',
   'pii_iban',
-  'secret', // cloud access keys, JWTs, private-key blocks, long high-entropy tokens
+  'secret', // token shapes of well-known providers, credentials in URLs, private-key blocks, JWTs, high-entropy tokens
+  'raw_id', // a raw device or user id inside a written string (frame reference, title, text)
+  'url_values', // URLs written without userinfo and without the values of query parameters and fragments
 ] as const;
 export type StripRule = (typeof STRIP_RULES)[number];
 

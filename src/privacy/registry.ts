@@ -48,6 +48,9 @@ export class Registry {
   private readonly exemptions = new Map<string, Exemption[]>();
   private readonly erased = new Set<string>();
   private applied = 0;
+  private readonly named = new Set<string>();
+  /** Every user id any record has named, in the order first named: the scrubber looks for them in written text. */
+  readonly userIds: string[] = [];
 
   /**
    * Changes with every record applied: a stage that caches what it looked up for a person (the
@@ -59,6 +62,11 @@ export class Registry {
 
   apply(record: RegistryRecord): void {
     this.applied++;
+    const id = record.user_id;
+    if (typeof id === 'string' && !this.named.has(id)) {
+      this.named.add(id);
+      this.userIds.push(id);
+    }
     switch (record.kind) {
       case 'person':
         this.regions.set(record.user_id, normalizeRegion(record.region));

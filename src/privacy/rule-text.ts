@@ -25,6 +25,8 @@ export const STRIP_RULE_TEXT: Readonly<Record<StripRule, string>> = {
   pii_ssn: 'US social security numbers in kept text, replaced by <SSN>.',
   pii_iban: 'IBANs in kept text, replaced by <IBAN>.',
   secret: 'Access keys, tokens, passwords in URLs and private keys in kept text, replaced by <SECRET>.',
+  raw_id: 'A raw device or user id inside a written title, URL, frame reference or text, replaced by <DEVICE> or <USER>.',
+  url_values: 'URLs written without their user and password, and without the values of query parameters and fragments.',
 };
 
 export const EXEMPTION_REASON_TEXT: Readonly<Record<(typeof EXEMPTION_REASONS)[number], string>> = {

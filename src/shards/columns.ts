@@ -298,6 +298,7 @@ export class EpisodeColumns {
   private apps = new ListOffsets('apps', false);
   private app = new Utf8Column('apps.element', false);
   private contexts = new ListOffsets('contexts', false);
+  /** the columns of the fields of each context (`contexts.app`, ...). */
   private ctx = {
     app: new Utf8Column('contexts.app', false),
     title: new Utf8Column('contexts.title', true),
@@ -307,6 +308,7 @@ export class EpisodeColumns {
   private n_events = new Int32Column('n_events', false);
   private n_actions = new Int32Column('n_actions', false);
   private actions = new ListOffsets('actions', false);
+  /** the columns of the fields of each action (`actions.kind`, ...). */
   private act = {
     kind: new Utf8Column('actions.kind', false),
     t_ms: new Int32Column('actions.t_ms', false),

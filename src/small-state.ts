@@ -1,5 +1,7 @@
 // How state that lives long (tens of thousands of open episodes) is kept small in V8: numbers that
-// are usually small integers stay small integers, and short lists are sized by hand.
+// are usually small integers stay small integers (`smallInt`), and short lists are sized by hand:
+// a list starts as the shared empty one (`none`) or as `slots(n)` empty slots, its length kept in a
+// count beside it, and `withRoom` gives it room for one more item before each write.
 
 /**
  * `value` as a small integer when it is one; anything else (outside int32, fractional) as it is.
