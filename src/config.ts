@@ -15,9 +15,17 @@ import { projectFile } from './project-files.ts';
 const MiB = 1024 * 1024;
 const MINUTE = 60_000;
 
+/**
+ * Where EU law (GDPR) applies, by the codes a device's `geo` may carry: the EU 27 and the EEA's IS,
+ * LI, NO; Greece also as EL (the EU's own code for it); and the parts of member states with ISO
+ * 3166 codes of their own: the outermost regions French Guiana GF, Guadeloupe GP, Martinique MQ,
+ * Réunion RE, Mayotte YT, Saint-Martin MF, the Åland Islands AX, and the Canary Islands IC and Ceuta
+ * and Melilla EA (exceptionally reserved codes some sources use).
+ */
 export const EU_EEA_REGIONS = [
   'AT', 'BE', 'BG', 'HR', 'CY', 'CZ', 'DK', 'EE', 'FI', 'FR', 'DE', 'GR', 'HU', 'IE', 'IT', 'LV', 'LT', 'LU',
   'MT', 'NL', 'PL', 'PT', 'RO', 'SK', 'SI', 'ES', 'SE', 'IS', 'LI', 'NO',
+  'EL', 'GF', 'GP', 'MQ', 'RE', 'YT', 'MF', 'AX', 'IC', 'EA',
 ];
 
 /** ISO 3166-1 alpha-2 codes in use (the registry's home regions are these). */
@@ -162,7 +170,7 @@ const PrivacyConfig = z.strictObject({
   eu_regions: z
     .array(regionCode)
     .default(EU_EEA_REGIONS)
-    .describe('Countries whose participants, or a device located there, make a window EU-linked (EU 27 + IS, LI, NO).'),
+    .describe('Countries whose participants, or a device located there, make a window EU-linked (EU 27 + IS, LI, NO; Greece also as EL; GF, GP, MQ, RE, YT, MF, AX, IC, EA: territories with codes of their own).'),
   eu_tags: z.array(z.string()).default(['eu', 'eu-data', 'gdpr']).describe('Window tags that make a window EU-linked.'),
   max_pause_ms: positiveMs
     .max(30 * MINUTE)

@@ -3,7 +3,7 @@
 // `char` when the agent sent it; the code is only a fallback for letters, digits and space.
 import { ALT, CTRL, META, SHIFT, modifierBitOfCode } from '../contract/keys.ts';
 
-export { ALT, CTRL, META, SHIFT, modifierBitOfCode, modifierBits } from '../contract/keys.ts';
+export { ALT, CTRL, META, SHIFT, isKeyCode, modifierBitOfCode, modifierBits } from '../contract/keys.ts';
 
 /** Modifiers that turn a key into a hotkey; shift alone does not (shift + a is typing 'A'). */
 export const COMMAND_MODIFIERS = CTRL | ALT | META;

@@ -19,6 +19,9 @@
 //   action, a wheel, a focus change, or a change in redaction (so text typed next to a password
 //   field keeps its text while the secure part carries none). Text comes from `char`; without it
 //   only letters, digits and space are derived from the code.
+// - key codes: only known W3C KeyboardEvent.code values are written as keys or in hotkeys; any
+//   other string in `key` is text the person typed (a keystroke whose text is `char`, else that
+//   string, scrubbed like all typed text), and with ctrl, alt or meta a hotkey with key null.
 // - key: a non-printing key without modifiers; with shift it is a `hotkey` (`shift+Tab`), since
 //   shift changes what such keys do. hotkey: any key with ctrl, alt or meta held. key_up only
 //   tracks held modifiers (for agents that send no `modifiers` list): key actions have duration 0.
@@ -44,6 +47,7 @@ import {
   isPasteChord,
   isPrintableCode,
   isPrintableText,
+  isKeyCode,
   isSilentKey,
   modifierBitOfCode,
   modifierBits,
@@ -379,7 +383,8 @@ export class EpisodeReducer implements EpisodeBuilder<ReducedEpisode> {
     }
     const printable =
       code !== undefined
-        ? isPrintableCode(code) || (e.char !== undefined && isPrintableText(e.char))
+        ? // a `key` that is no key code (a KeyboardEvent.key value, any text) is typed text
+          isPrintableCode(code) || (e.char !== undefined && isPrintableText(e.char)) || !isKeyCode(code)
         : // the gate removes the code of printable keys only
           redaction !== null || (e.char !== undefined && isPrintableText(e.char));
     if (printable) {
@@ -396,7 +401,8 @@ export class EpisodeReducer implements EpisodeBuilder<ReducedEpisode> {
   }
 
   private onHotkey(e: InputEvent, modifiers: number, code: string | undefined, redaction: Redaction | null): void {
-    const action = this.keyAction('hotkey', e, code === undefined ? null : chordName(modifiers, code));
+    // only a key code names a chord: ctrl plus any other string would write that string
+    const action = this.keyAction('hotkey', e, code === undefined || !isKeyCode(code) ? null : chordName(modifiers, code));
     if (code !== undefined && isPasteChord(modifiers, code) && redaction === null) {
       action.text = this.clipboardText;
       this.markRedacted(action, this.clipboardRedaction);
@@ -436,7 +442,7 @@ export class EpisodeReducer implements EpisodeBuilder<ReducedEpisode> {
       this.typingKeyCount = 0;
     }
     if (redaction === null) {
-      this.typingText += typeof e.char === 'string' ? e.char : code !== undefined ? textOfCode(code, shift) : '';
+      this.typingText += typeof e.char === 'string' ? e.char : code === undefined ? '' : isKeyCode(code) ? textOfCode(code, shift) : code;
       const times = (this.typingKeyTimes = withRoom(this.typingKeyTimes!, this.typingKeyCount));
       times[this.typingKeyCount++] = ms - this.typingStartMs;
     }

@@ -31,12 +31,13 @@
 // - `secure` set to anything but false, or a `redacted` mark the agent set itself (only the gate
 //   may set it), strips the event as secure input.
 // - a key code is kept where typing is stripped only when known to print nothing (see keys.ts) or
-//   held with ctrl/meta (a shortcut); AltGr and Option combinations count as typing.
+//   held with ctrl/meta (a shortcut) and a known W3C code; AltGr and Option combinations count as
+//   typing, and a `key` that is no key code is text, stripped whatever is held.
 import type { PrivacySettings } from '../config.ts';
 import { copyInputEvent, type InputEvent, type Redaction, type WindowContext } from '../contract/events.ts';
 import type { BoundaryReason, EventGate } from '../contract/gate.ts';
 import type { DropRule, PrivacyAudit } from './audit.ts';
-import { modifierBits } from '../contract/keys.ts';
+import { isKeyCode, modifierBits } from '../contract/keys.ts';
 import { heldModifierOfCode, isNonPrintingCode, isShortcut } from './keys.ts';
 import { normalizeRegion, type Registry } from './registry.ts';
 
@@ -368,7 +369,8 @@ export class PrivacyGate implements EventGate<DevicePrivacyState> {
       const code = copy.key;
       if (code !== undefined && (typeof code !== 'string' || !isNonPrintingCode(code))) {
         const modifiers = Array.isArray(copy.modifiers) ? modifierBits(copy.modifiers) : state.heldModifiers;
-        if (typeof code !== 'string' || !isShortcut(modifiers)) {
+        // a shortcut keeps its key only when that is a key code: ctrl plus any other string is text
+        if (typeof code !== 'string' || !isShortcut(modifiers) || !isKeyCode(code)) {
           copy.key = undefined;
           stripped++;
         }

@@ -95,6 +95,8 @@ async function* readJsonl(path: string, batchSize: number): AsyncGenerator<RawRe
   let carry: Buffer | undefined;
   const parseLine = (buf: Buffer, start: number, end: number): void => {
     lineNumber++;
+    // a UTF-8 byte-order mark some editors and Windows tools put before the first line is not part of the record
+    if (lineNumber === 1 && end - start >= 3 && buf[start] === 0xef && buf[start + 1] === 0xbb && buf[start + 2] === 0xbf) start += 3;
     if (end > start && buf[end - 1] === 0x0d) end--;
     if (isBlank(buf, start, end)) return;
     const raw = utf8Slice.call(buf, start, end);
