@@ -15,6 +15,7 @@ import { KAFKA_USAGE, kafkaCommands } from './kafka/commands.ts';
 import { UsageError } from './usage-error.ts';
 import { createLogger, defaultLogLevel, isLogFormat, isLogLevel, LOG_FORMATS, LOG_LEVELS, type Logger, type LogFormat, type LogLevel } from './observability/log.ts';
 import { version } from './version.ts';
+import { dominantDrop } from './drop-summary.ts';
 
 const USAGE = `episodic: human input events -> privacy-safe task episodes as Parquet shards
 
@@ -29,8 +30,8 @@ Usage:
       check pipeline configs; errors name the key and the line
   episodic inspect DIR|FILE [--privacy] [--json]
       summarize a dataset or one shard (aggregate counts only)
-  episodic erase --dataset DIR --user RAW_ID [--config C]
-      remove every episode of one person from a dataset; needs EPISODIC_PSEUDONYM_KEY
+  episodic erase --dataset DIR --user RAW_ID [--config C] [--dead-letter FILE]
+      remove every episode and dead letter of one person from a dataset; needs EPISODIC_PSEUDONYM_KEY
   episodic report DIR [--out FILE] [--sample N] [--seed S]
       write a self-contained HTML report of a dataset (aggregates, privacy audit, episode player)
 ${KAFKA_USAGE}
@@ -128,7 +129,10 @@ function printSummary(summary: ReplaySummary): void {
   console.log(`records read: ${c.records_in.toLocaleString('en-US')} (${c.dead_letters} dead letters)`);
   console.log(`episodes:     ${c.episodes_written} written, ${c.too_few_actions} too short, ${c.duplicate} duplicate and ${c.late} late events dropped`);
   console.log(`actions:      ${c.actions_written.toLocaleString('en-US')}`);
+  if (c.unwritable_episodes > 0) console.log(`unwritable:   ${c.unwritable_episodes} episode(s) left out: a value no dataset column can hold`);
   if (c.dead_letters > 0) console.log(`dead letters: ${summary.deadLetterPath}`);
+  const dominant = dominantDrop(c, summary.privacy);
+  if (dominant) console.error(`WARNING: ${dominant}`);
 }
 
 async function runReplay(config: PipelineConfig, input: string, registry: string | undefined, out: string, key: string, deadLetter?: string) {
@@ -143,6 +147,7 @@ async function runReplay(config: PipelineConfig, input: string, registry: string
       deadLetterPath: deadLetter,
       onProgress: progress.update,
       onLockWait: (lock) => console.error(`waiting for another writer of ${out} to finish (${lock})`),
+      onWarning: (message) => console.error(`WARNING: ${message}`),
     });
   } finally {
     progress.done();

@@ -9,7 +9,7 @@ import { followHeap } from './runtime.ts';
 import { Registry } from './privacy/registry.ts';
 import { readEventBatches, readRegistryFile } from './sources/file.ts';
 import { ShardWriter } from './shards/writer.ts';
-import { MANIFEST_FILE } from './shards/manifest.ts';
+import { MANIFEST_FILE, type Counts } from './shards/manifest.ts';
 import { writeDatasetFiles } from './shards/dataset.ts';
 import { checkDatasetDir } from './shards/dataset-identity.ts';
 import { withDatasetLock } from './shards/dataset-lock.ts';
@@ -22,6 +22,8 @@ export interface ReplayOptions {
   out: string;
   deadLetterPath?: string;
   pseudonymKey: string;
+  /** called before the run starts with what is likely to make it write nothing (an empty registry). */
+  onWarning?: (message: string) => void;
   /** called once when another writer holds the dataset's lock and this replay waits for it. */
   onLockWait?: (lockPath: string) => void;
   /** called after every batch with the number of records read so far, and the pipeline (how many devices are open). */
@@ -32,6 +34,8 @@ export interface ReplaySummary {
   out: string;
   deadLetterPath: string;
   counters: PipelineCounters;
+  /** the privacy audit's counts, as in the manifest. */
+  privacy: Counts;
   manifestPath: string;
 }
 
@@ -49,8 +53,9 @@ export class DeadLetterFile {
   }
   write(letter: DeadLetter): void {
     if (this.fd === null) {
-      mkdirSync(dirname(this.path), { recursive: true });
-      this.fd = openSync(this.path, 'w');
+      // raw input, possibly what someone typed into a secure field: the owner's alone
+      mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+      this.fd = openSync(this.path, 'w', 0o600);
     }
     this.count++;
     writeSync(this.fd, JSON.stringify(letter) + '\n');
@@ -77,6 +82,12 @@ async function replayLocked(options: ReplayOptions): Promise<ReplaySummary> {
     const { records, dead } = await readRegistryFile(options.registry);
     for (const record of records) registry.apply(record);
     for (const letter of dead) deadLetters.write(letter);
+  }
+  if (registry.size.people === 0) {
+    options.onWarning?.(
+      `${options.registry ? `the registry ${options.registry} holds no person record` : 'no registry given (--registry)'}: ` +
+        'people unknown to the registry are never captured, so every event will be dropped',
+    );
   }
 
   // refused before anything is read or written: a directory that is not an episodic dataset
@@ -130,5 +141,5 @@ async function replayLocked(options: ReplayOptions): Promise<ReplaySummary> {
   } finally {
     deadLetters.close();
   }
-  return { out, deadLetterPath: deadLetters.path, counters, manifestPath };
+  return { out, deadLetterPath: deadLetters.path, counters, privacy: pipeline.audit.toJSON(), manifestPath };
 }

@@ -16,7 +16,9 @@ import { join, resolve } from 'node:path';
 import { makeVector, tableFromIPC, type Table, type Vector } from 'apache-arrow';
 import { readParquet } from 'parquet-wasm';
 import { configFrom, parseFlags } from '../flags.ts';
-import { IDENTITY_FILE, isDataset } from '../shards/dataset-identity.ts';
+import { IDENTITY_FILE, isDataset, readDatasetIdentity } from '../shards/dataset-identity.ts';
+import { defaultDeadLetterPath } from '../replay.ts';
+import { eraseDeadLetters } from './dead-letters.ts';
 import { withDatasetLock } from '../shards/dataset-lock.ts';
 import type { Action, EndReason, EpisodeContext, EpisodeRow, PathPoint, Split } from '../contract/episode.ts';
 import { buildManifest, MANIFEST_FILE, writeManifestAtomic, type Manifest } from '../shards/manifest.ts';
@@ -274,11 +276,16 @@ async function eraseUserLocked(dir: string, userPseudonym: string, options: Eras
   return entry;
 }
 
-const ERASE_USAGE = 'usage: episodic erase --dataset DIR --user RAW_ID [--config C]   (needs the pseudonym key in the environment)';
+const ERASE_USAGE = 'usage: episodic erase --dataset DIR --user RAW_ID [--config C] [--dead-letter FILE]   (needs the pseudonym key in the environment)';
 
-/** `episodic erase --dataset DIR --user RAW_ID [--config C]` */
+/** `episodic erase --dataset DIR --user RAW_ID [--config C] [--dead-letter FILE]`: the episodes, then the dead letters beside the dataset. */
 export async function eraseCommand(argv: string[]): Promise<number> {
-  const { values } = parseFlags(argv, { dataset: { type: 'string' }, user: { type: 'string' }, config: { type: 'string' } });
+  const { values } = parseFlags(argv, {
+    dataset: { type: 'string' },
+    user: { type: 'string' },
+    config: { type: 'string' },
+    'dead-letter': { type: 'string' },
+  });
   if (!values.dataset || !values.user) {
     console.error(ERASE_USAGE);
     return 2;
@@ -294,6 +301,16 @@ export async function eraseCommand(argv: string[]): Promise<number> {
   console.log(`user ${entry.user}: ${entry.episodes_removed} episodes removed, ${entry.shards_rewritten} shard files rewritten or removed`);
   if (entry.episodes_removed === 0) {
     console.log(`no episodes found: check that ${config.privacy.pseudonym_key_env} is the key this dataset was written with`);
+  }
+  const deadLetterPath = resolve(values['dead-letter'] ?? config.output.dead_letter ?? defaultDeadLetterPath(dir));
+  const lettersRemoved = await withDatasetLock(dir, () => eraseDeadLetters(deadLetterPath, values.user!));
+  console.log(`dead letters: ${lettersRemoved} removed from ${deadLetterPath}${existsSync(deadLetterPath) ? '' : ' (no such file)'}`);
+  if (config.source.kind === 'kafka' || readDatasetIdentity(dir)?.writer === 'kafka') {
+    console.error(
+      `WARNING: the Kafka dead-letter topic ${config.source.kafka.topics.dead_letter} may hold this person's raw records, and erase cannot remove them: ` +
+        'Kafka cannot delete single records. They are gone only when the topic\'s retention (retention.ms) expires them; ' +
+        'see docs/operations/kafka.md (dead-letter topic: retention and ACLs).',
+    );
   }
   console.log(`logged in ${join(dir, ERASURE_LOG_FILE)}`);
   console.log('Also add an erasure record for this person to the registry, so no later run writes them again,');

@@ -6,8 +6,8 @@ import { basename, dirname, join } from 'node:path';
 
 export const TEMP_PREFIX = '.tmp-';
 
-export function writeFileAtomic(path: string, bytes: Uint8Array | string): void {
-  const file = new AtomicFile(path);
+export function writeFileAtomic(path: string, bytes: Uint8Array | string, mode = 0o644): void {
+  const file = new AtomicFile(path, mode);
   try {
     file.append(typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes);
   } catch (error) {
@@ -25,9 +25,13 @@ export class AtomicFile {
   readonly tempPath: string;
   private fd: number | null;
 
-  constructor(readonly path: string) {
+  /** `mode`: the new file's permissions (0600 for raw input such as dead letters). */
+  constructor(
+    readonly path: string,
+    mode = 0o644,
+  ) {
     this.tempPath = join(dirname(path), `${TEMP_PREFIX}${basename(path)}-${process.pid}`);
-    this.fd = openSync(this.tempPath, 'w', 0o644);
+    this.fd = openSync(this.tempPath, 'w', mode);
   }
 
   append(bytes: Uint8Array): void {

@@ -25,17 +25,15 @@ export function renderDatasetCard(manifest: Manifest, options: CardOptions = {})
     task_categories: ['reinforcement-learning'],
     tags: ['computer-use', 'gui-agents', 'human-demonstrations', 'mouse-and-keyboard', 'episodic'],
     size_categories: [sizeCategory(manifest.totals.episodes ?? 0)],
-    // a config with no files would make `load_dataset` fail; an empty dataset gets none
-    ...(splits.length > 0
-      ? {
-          configs: [
-            {
-              config_name: 'default',
-              data_files: splits.map((split) => ({ split, path: `data/${split}/*.${format}` })),
-            },
-          ],
-        }
-      : {}),
+    // Only splits with files: a pattern that matches nothing makes `load_dataset` fail. A dataset
+    // with no episodes lists every split all the same, so `load_dataset(DIR)` says it found no data
+    // files instead of reading manifest.json as a one-row train split.
+    configs: [
+      {
+        config_name: 'default',
+        data_files: (splits.length > 0 ? splits : SPLITS).map((split) => ({ split, path: `data/${split}/*.${format}` })),
+      },
+    ],
   };
 
   const splitRows = splits.map((s) => {
