@@ -102,10 +102,10 @@ interface Child {
   waitFor: (ready: RegExp | ((stderr: string) => boolean)) => Promise<void>;
 }
 
-function episodic(args: string[]): Child {
+function episodic(args: string[], env: NodeJS.ProcessEnv = {}): Child {
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: ROOT,
-    env: { ...process.env, EPISODIC_PSEUDONYM_KEY: PSEUDONYM_KEY, KAFKAJS_NO_PARTITIONER_WARNING: '1' },
+    env: { ...process.env, EPISODIC_PSEUDONYM_KEY: PSEUDONYM_KEY, KAFKAJS_NO_PARTITIONER_WARNING: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -256,6 +256,24 @@ test.serial('an instance killed with SIGKILL mid-stream and restarted writes eve
   t.deepEqual(sortedIds(datasetRows(names.out)), sortedIds(expected));
   // records the restart read again were counted by the first instance, not twice
   t.deepEqual(datasetCounts(names.out), expectedCounts);
+});
+
+test.serial('a dataset has one owner: a run of another consumer group or with another pseudonym key is refused, saying who owns it', async (t) => {
+  const { names, config } = setup('owned');
+  await produce(config, files.first, true);
+  await succeeds(run(config));
+  const written = datasetRows(names.out);
+  const otherGroup = join(work, `${uniqueName('owned-other')}.yaml`);
+  writeFileSync(otherGroup, readFileSync(config, 'utf8').replace(`group_id: ${names.group}`, `group_id: ${names.group}-other`));
+  const byOtherGroup = run(otherGroup);
+  t.not(await byOtherGroup.exit, 0);
+  t.regex(byOtherGroup.stderr(), new RegExp(`dataset of consumer group '${names.group}' reading topic '${names.events}'`));
+  t.regex(byOtherGroup.stderr(), /give this run a dataset directory of its own/);
+  const withOtherKey = episodic(['run', '--config', config, '--exit-when-idle', '2'], { EPISODIC_PSEUDONYM_KEY: `${PSEUDONYM_KEY}-other` });
+  t.not(await withOtherKey.exit, 0);
+  t.regex(withOtherKey.stderr(), /with the pseudonym key of fingerprint [0-9a-f]{16}.*EPISODIC_PSEUDONYM_KEY/s);
+  // nothing was written twice or under other pseudonyms
+  t.deepEqual(datasetRows(names.out), written);
 });
 
 test.serial('garbage, events that break the contract and events from the future go to the dead-letter topic with their bytes and headers; the rest is written', async (t) => {

@@ -54,7 +54,8 @@ function readPartTexts(dir: string): Map<string, string> {
   const partsDir = join(dir, PARTS_DIR);
   if (!existsSync(partsDir)) return texts;
   for (const name of readdirSync(partsDir).sort()) {
-    if (!name.endsWith('.json') || name.startsWith('.')) continue;
+    // the parts only: `<writer>.json`, a writer being `p{partition}-o{offset}...` (owner.json lives here too)
+    if (!/^p\d+-o\d+[A-Za-z0-9_-]*\.json$/.test(name)) continue;
     try {
       texts.set(name, readFileSync(join(partsDir, name), 'utf8'));
     } catch (error) {

@@ -18,6 +18,7 @@ import { createKafka, explainConnectionFailure } from './client.ts';
 import { asBuffer, headersAsBuffers, packBatch } from './fetched.ts';
 import { kafkajs } from './kafkajs.ts';
 import { PARTS_DIR, rebuildManifest, writePart } from './parts.ts';
+import { claimDataset, keyFingerprint, type DatasetOwner } from './ownership.ts';
 import { PipelineThread } from './pipeline-thread.ts';
 import type { PartitionFlush } from './partitions.ts';
 
@@ -116,7 +117,11 @@ export class KafkaRun {
   async start(): Promise<void> {
     const { config, options } = this;
     const kafkaSettings = config.source.kafka;
-    prepareDatasetDir(options.out);
+    prepareDatasetDir(
+      options.out,
+      { group_id: kafkaSettings.group_id, topic: this.topic, key_fingerprint: keyFingerprint(options.pseudonymKey) },
+      config.privacy.pseudonym_key_env,
+    );
 
     this.admin = this.kafka.admin();
     let topics: string[];
@@ -380,14 +385,17 @@ export class KafkaRun {
 
 /**
  * The dataset dir is shared by every instance and every restart, so it is never cleared; a
- * non-empty dir that holds no episodic dataset is refused, so a typo in --out never mixes files.
+ * non-empty dir that holds no episodic dataset is refused, so a typo in --out never mixes files,
+ * and so is a dataset another group, topic or pseudonym key owns (ownership.ts).
  */
-export function prepareDatasetDir(out: string): void {
+export function prepareDatasetDir(out: string, owner?: DatasetOwner, keyEnv = 'the pseudonym key'): void {
   const entries = existingDatasetEntries(out, [PARTS_DIR, 'manifest.json']);
   if (entries.includes('manifest.json') && !entries.includes(PARTS_DIR)) {
     throw new Error(`--out ${out} holds a dataset written by replay; a Kafka run needs a dataset dir of its own`);
   }
   ensureDir(out);
+  // the owner record comes first: from here on the directory is this dataset, whatever a crash leaves
+  if (owner) claimDataset(out, owner, keyEnv);
 }
 
 /** Runs until SIGTERM/SIGINT (graceful) or, with exitWhenIdleMs, until the topic is done. */
