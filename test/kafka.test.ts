@@ -276,6 +276,32 @@ test.serial('a dataset has one owner: a run of another consumer group or with an
   t.deepEqual(datasetRows(names.out), written);
 });
 
+test.serial('an instance of the group joins a dataset dir at any time; one stalled past its session timeout, whose partitions another took over, writes nothing for them when it wakes', async (t) => {
+  const { names, config } = setup('fenced');
+  await produce(config, files.all, true);
+  // A flushes only every 15 s: when it is stopped, it holds closed episodes it has not written
+  const started = Date.now();
+  const a = episodic(['run', '--config', config, '--commit-interval-ms', '15000', '--session-timeout-ms', '6000']);
+  await a.waitFor((stderr) => (stderr.match(/resuming at offset/g) ?? []).length >= 3);
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  a.process.kill('SIGSTOP');
+  // B joins a dataset dir A has not flushed into yet, is given every partition once A's session
+  // has expired, writes the whole topic and ends
+  await succeeds(run(config));
+  const datasetB = datasetRows(names.out);
+  t.deepEqual(sortedIds(datasetB), sortedIds(expected));
+  // A wakes with its flush overdue and its partitions gone
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, started + 16_000 - Date.now())));
+  const before = a.stderr().length;
+  a.process.kill('SIGCONT');
+  await a.waitFor((stderr) => /assigned partitions/.test(stderr.slice(before)));
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  a.process.kill('SIGTERM');
+  t.is(await a.exit, 0, a.stderr());
+  // nothing duplicated, nothing listed that is not there, nothing there that is not listed
+  t.deepEqual(sortedIds(datasetRows(names.out)), sortedIds(expected));
+});
+
 test.serial('garbage, events that break the contract and events from the future go to the dead-letter topic with their bytes and headers; the rest is written', async (t) => {
   const { names, config } = setup('dlq');
   await produce(config, files.first, true);

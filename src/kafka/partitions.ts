@@ -13,6 +13,7 @@
 //   geo and running pause the gate needs) and no episode is written twice or cut into a fragment; dead
 //   letters below the part's offset were already sent. Episode ids are deterministic, so what is
 //   replayed gets the id it had.
+import { randomBytes } from 'node:crypto';
 import type { IHeaders, Message } from 'kafkajs';
 import type { PipelineConfig } from '../config.ts';
 import type { DeadLetter, InputEvent, SourcePosition, SourceRecord } from '../contract/events.ts';
@@ -138,9 +139,6 @@ class PartitionRun {
   private readonly inherited: Map<string, number>;
   /** records below this were handled by an earlier writer (dead letters sent, devices per `inherited`). */
   readonly handledBefore: number;
-  private readonly carriedShards: readonly ShardInfo[];
-  private readonly carriedCounters: Record<string, number>;
-  private readonly carriedPrivacy: Counts;
 
   constructor(
     readonly topic: string,
@@ -151,15 +149,10 @@ class PartitionRun {
     parts: readonly ManifestPart[],
   ) {
     this.next = startOffset;
-    const writerId = writerIdFor(partition, startOffset);
+    const writerId = writerIdFor(partition, startOffset, randomBytes(3).toString('hex'));
     const latest = latestPartOf(parts, topic, partition);
     this.inherited = new Map(Object.entries(latest?.resume ?? {}));
     this.handledBefore = latest?.processed_through ?? -1;
-    // resumed from the same offset as an earlier writer of this name: continue its part and numbering
-    const same = parts.find((p) => p.writer === writerId && p.topic === topic);
-    this.carriedShards = same?.shards ?? [];
-    this.carriedCounters = same?.counters ?? {};
-    this.carriedPrivacy = same?.privacy ?? {};
     this.writer = new ShardWriter({
       dir: out,
       writerId,
@@ -178,7 +171,7 @@ class PartitionRun {
   /**
    * The part this partition's state amounts to, taken right after `writer.flush()` was called:
    * commit offset, resume points of the devices whose done records reach past it, counters. Its
-   * shards are the carried ones; `listWrittenShards` adds this writer's once the flush resolves.
+   * shards are listed by `listWrittenShards` once the flush resolves.
    */
   snapshot(pseudonyms: Pseudonymizer, processedThroughBefore: number): ManifestPart {
     let commit = this.next;
@@ -199,9 +192,8 @@ class PartitionRun {
 
     // Each record is counted once across restarts, rebalances and instances: by the writer that
     // first handled it. A device's counts from records an earlier writer handled are taken off.
-    const counters: Record<string, number> = { ...this.carriedCounters };
+    const counters: Record<string, number> = {};
     const privacy: Counts = {};
-    addPrivacyCounts(privacy, this.carriedPrivacy);
     for (const device of this.devices.values()) {
       const now = countsOf(device.pipeline);
       const base = device.baseline ?? now;
@@ -212,7 +204,7 @@ class PartitionRun {
       addPrivacyCounts(privacy, base.privacy, -1);
     }
     // the shell sees every record (the pipelines only those that decoded) and sends every dead letter
-    for (const name of SHELL_COUNTERS) counters[name] = (this.carriedCounters[name] ?? 0) + this.counters[name as keyof ShellCounters];
+    for (const name of SHELL_COUNTERS) counters[name] = this.counters[name as keyof ShellCounters];
     return {
       version: 1,
       writer: this.writer.writerId,
@@ -222,7 +214,7 @@ class PartitionRun {
       processed_through: Math.max(this.next, processedThroughBefore),
       committed: commit,
       resume: kept,
-      shards: [...this.carriedShards],
+      shards: [],
       counters,
       privacy,
     };
