@@ -70,12 +70,7 @@ interface DeviceRun {
   maxTs: number;
   /** wall clock of its last record. */
   lastWall: number;
-  /**
-   * The device's counts when its first record at or past the partition's `handledBefore` came:
-   * what it counted before was counted by an earlier writer of the partition (its records, and
-   * the gate's view rebuilt from them), so only what it counts since is this writer's.
-   * Undefined while every record of it was read again.
-   */
+  /** the device's counts when its partition's run crossed `handledBefore` (PartitionRun.crossed); undefined: nothing to take off. */
   baseline: DeviceCounts | undefined;
 }
 
@@ -139,6 +134,13 @@ class PartitionRun {
   private readonly inherited: Map<string, number>;
   /** records below this were handled by an earlier writer (dead letters sent, devices per `inherited`). */
   readonly handledBefore: number;
+  /**
+   * true once the run reads at or past `handledBefore`. What the devices counted until then
+   * (records read again, and the gate's view rebuilt from them) was counted by the writer before,
+   * so each device's counts at that moment are its baseline; what it counts after (its pending
+   * events finalized, its episodes closed, new records) is this writer's.
+   */
+  crossed: boolean;
 
   constructor(
     readonly topic: string,
@@ -153,6 +155,7 @@ class PartitionRun {
     const latest = latestPartOf(parts, topic, partition);
     this.inherited = new Map(Object.entries(latest?.resume ?? {}));
     this.handledBefore = latest?.processed_through ?? -1;
+    this.crossed = startOffset >= this.handledBefore;
     this.writer = new ShardWriter({
       dir: out,
       writerId,
@@ -161,6 +164,12 @@ class PartitionRun {
       rowGroupBytes: config.output.row_group_bytes,
       resume: true,
     });
+  }
+
+  /** Takes every device's counts as its baseline: the run now reads records no writer counted. */
+  cross(): void {
+    this.crossed = true;
+    for (const device of this.devices.values()) device.baseline = countsOf(device.pipeline);
   }
 
   /** Records of the device below this offset are done; -1 when nothing is known. */
@@ -196,7 +205,14 @@ class PartitionRun {
     const privacy: Counts = {};
     for (const device of this.devices.values()) {
       const now = countsOf(device.pipeline);
-      const base = device.baseline ?? now;
+      // not yet past handledBefore: everything it counted was counted before; past it, a device
+      // first seen since starts from nothing
+      const base = device.baseline ?? (this.crossed ? undefined : now);
+      if (base === undefined) {
+        for (const [name, value] of Object.entries(now.counters)) if (!SHELL_COUNTERS.includes(name)) counters[name] = (counters[name] ?? 0) + value;
+        addPrivacyCounts(privacy, now.privacy);
+        continue;
+      }
       for (const [name, value] of Object.entries(now.counters)) {
         if (!SHELL_COUNTERS.includes(name)) counters[name] = (counters[name] ?? 0) + value - (base.counters[name] ?? 0);
       }
@@ -346,7 +362,7 @@ export class Partitions {
       };
       run.devices.set(deviceId, device);
     }
-    if (counted && device.baseline === undefined) device.baseline = countsOf(device.pipeline);
+    if (counted && !run.crossed) run.cross();
     device.lastOffset = offset;
     device.lastWall = now;
     if (typeof event.ts === 'number' && event.ts > device.maxTs) device.maxTs = event.ts;
@@ -400,6 +416,8 @@ export class Partitions {
     for (const run of this.runs.values()) {
       // records still waiting may hold the quiet device's next events: it is slow, not quiet
       if (run.next < run.highWatermark) continue;
+      // read up to where the writer before stopped: what closes now was counted by nobody
+      if (!run.crossed && run.next >= run.handledBefore) run.cross();
       for (const device of run.devices.values()) {
         if (now - device.lastWall < this.idleCloseMs || device.pipeline.openDevices === 0) continue;
         device.pipeline.closeQuietDevices(device.maxTs + Math.max(now - device.lastWall, quietFor + 1));
@@ -435,6 +453,7 @@ export class Partitions {
     if (toEnd.length === 0) return 0;
     const streamTime = this.streamTime();
     for (const run of toEnd) {
+      if (!run.crossed && run.next >= run.handledBefore) run.cross();
       run.ended = true;
       run.dirty = true;
       let ended = 0;

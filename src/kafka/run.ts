@@ -42,6 +42,8 @@ export interface RunOptions {
   logLevel?: LogLevel;
   /** also handed every line the run logs, with its fields. */
   log?: RunLog;
+  /** handed the run once it exists: a metrics endpoint polls its `status()`. */
+  onRun?: (run: KafkaRun) => void;
 }
 
 /** A line of the run's log: what happened, and its fields (partitions, offsets, counts; never an id). */
@@ -524,6 +526,7 @@ export function prepareDatasetDir(out: string, owner?: DatasetOwner, keyEnv = 't
 /** Runs until SIGTERM/SIGINT (graceful) or, with exitWhenIdleMs, until the topic is done. */
 export async function runKafka(options: RunOptions): Promise<RunSummary> {
   const run = new KafkaRun(options);
+  options.onRun?.(run);
   const onSignal = (signal: NodeJS.Signals) => {
     options.logger?.info(
       { signal },
