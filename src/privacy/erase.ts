@@ -22,6 +22,8 @@ import { buildManifest, MANIFEST_FILE, writeManifestAtomic, type Manifest } from
 import { CARD_FILE, writeDatasetCardAtomic } from '../shards/card.ts';
 import { DEFAULT_ROW_GROUP_BYTES, ShardFile, type ShardInfo } from '../shards/writer.ts';
 import { Pseudonymizer, pseudonymKeyFromEnv } from './pseudonym.ts';
+import { parseDatasetLocation } from '../stores/location.ts';
+import { changeRemoteDataset } from '../stores/remote-dataset.ts';
 
 export const ERASURE_LOG_FILE = 'erasure-log.jsonl';
 
@@ -278,13 +280,15 @@ export async function eraseCommand(argv: string[]): Promise<number> {
   }
   const config = loadConfig(values.config ? resolve(values.config) : DEFAULT_CONFIG_PATH);
   const key = pseudonymKeyFromEnv(config.privacy.pseudonym_key_env);
-  const dir = resolve(values.dataset);
-  const entry = await eraseUser(dir, new Pseudonymizer(key).of(values.user), { rowGroupBytes: config.output.row_group_bytes });
+  const location = parseDatasetLocation(values.dataset);
+  const erase = (dir: string) => eraseUser(dir, new Pseudonymizer(key).of(values.user!), { rowGroupBytes: config.output.row_group_bytes });
+  const dir = location.kind === 's3' ? location.uri : resolve(location.path);
+  const entry = location.kind === 's3' ? await changeRemoteDataset(location, config, erase) : await erase(dir);
   console.log(`user ${entry.user}: ${entry.episodes_removed} episodes removed, ${entry.shards_rewritten} shard files rewritten or removed`);
   if (entry.episodes_removed === 0) {
     console.log(`no episodes found: check that ${config.privacy.pseudonym_key_env} is the key this dataset was written with`);
   }
-  console.log(`logged in ${join(dir, ERASURE_LOG_FILE)}`);
+  console.log(`logged in ${location.kind === 's3' ? `${dir}/${ERASURE_LOG_FILE}` : join(dir, ERASURE_LOG_FILE)}`);
   console.log('Also add an erasure record for this person to the registry, so no later run writes them again,');
   console.log('and expire copies of the old shard files kept elsewhere (backups, downstream caches).');
   return 0;
