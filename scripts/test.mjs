@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// `npm test`: type-checks, makes sure the independent readers (pyarrow, DuckDB) and a real Kafka
-// broker are there, runs every ava test file, and stops the broker it started.
-// KAFKA_BROKERS=host:port uses an existing broker instead of starting one.
+// `npm test`: type-checks, makes sure the independent readers (pyarrow, DuckDB, Polars) and a real
+// Kafka broker and S3-compatible server are there, runs every ava test file, and stops the servers
+// it started. KAFKA_BROKERS=host:port uses an existing broker instead of starting one;
+// EPISODIC_S3_ENDPOINT (with AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) an existing S3 server.
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -11,14 +12,14 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const run = (cmd, args, opts = {}) => spawnSync(cmd, args, { cwd: root, stdio: 'inherit', ...opts });
 
 function ensurePythonReaders() {
-  const probe = spawnSync('python3', ['-c', 'import pyarrow, duckdb'], { cwd: root });
+  const probe = spawnSync('python3', ['-c', 'import pyarrow, duckdb, polars'], { cwd: root });
   if (probe.status === 0) return;
   if (probe.error) {
     console.error('npm test: python3 is needed for the independent Parquet readers (pyarrow, duckdb); install Python 3 with pip');
     process.exit(1);
   }
   console.log('npm test: installing pyarrow and duckdb for Python (independent readers of our Parquet output)');
-  const pip = run('python3', ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', 'pyarrow', 'duckdb']);
+  const pip = run('python3', ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', 'pyarrow', 'duckdb', 'polars']);
   if (pip.status !== 0) {
     console.error('npm test: could not install pyarrow and duckdb; run: python3 -m pip install pyarrow duckdb');
     process.exit(1);
@@ -78,11 +79,27 @@ if (!env.KAFKA_BROKERS) {
   env.KAFKA_PORT = port;
 }
 
+// an S3-compatible server for the object-storage tests, unless EPISODIC_S3_ENDPOINT names one
+let startedS3 = false;
+if (!env.EPISODIC_S3_ENDPOINT) {
+  const port = env.S3_PORT ?? String(Number(env.KAFKA_PORT) + 100);
+  const start = spawnSync('bash', ['scripts/s3/start.sh'], { cwd: root, env: { ...env, S3_PORT: port }, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  if (start.status !== 0) {
+    console.error('npm test: could not start the S3-compatible server the object-storage tests need (see above).');
+    if (startedBroker) run('bash', ['scripts/kafka/stop.sh'], { env });
+    process.exit(1);
+  }
+  startedS3 = true;
+  env.S3_PORT = port;
+  for (const m of start.stdout.matchAll(/^export ([A-Z0-9_]+)=(.*)$/gm)) env[m[1]] = m[2];
+}
+
 let status = 1;
 try {
   const ava = run('npx', ['ava', ...extraArgs], { env });
   status = ava.status ?? 1;
 } finally {
   if (startedBroker) run('bash', ['scripts/kafka/stop.sh'], { env });
+  if (startedS3) run('bash', ['scripts/s3/stop.sh'], { env });
 }
 process.exit(status);

@@ -16,6 +16,8 @@ import { UsageError } from './usage-error.ts';
 import { createLogger, defaultLogLevel, isLogFormat, isLogLevel, LOG_FORMATS, LOG_LEVELS, type Logger, type LogFormat, type LogLevel } from './observability/log.ts';
 import { version } from './version.ts';
 import { dominantDrop } from './drop-summary.ts';
+import { parseDatasetLocation } from './stores/location.ts';
+import { readRemoteDataset, writeRemoteDataset } from './stores/remote-dataset.ts';
 
 const USAGE = `episodic: human input events -> privacy-safe task episodes as Parquet shards
 
@@ -99,6 +101,11 @@ export function commandUsage(name: string): string {
   }
   const config = lines.some((line) => line.includes('[--config C]')) ? '\n\n--config defaults to pipelines/default.yaml.' : '';
   return `Usage:\n${lines.join('\n')}${config}`;
+}
+
+/** Dead letters of a replay into object storage: on this machine (they hold raw input), under out/s3/. */
+function remoteDeadLetterPath(bucket: string, prefix: string): string {
+  return resolve('out', 's3', bucket, `${prefix || 'dataset'}.dead-letter.jsonl`);
 }
 
 function isTTY(): boolean {
@@ -217,13 +224,21 @@ const commands: Record<string, Handler> = {
     const registry = inputFile('--registry', values.registry);
     const config = configFrom(values.config);
     const key = pseudonymKeyFromEnv(config.privacy.pseudonym_key_env);
-    const out = resolve(values.out ?? config.output.dir);
+    const location = parseDatasetLocation(values.out ?? config.output.dir);
+    const out = location.kind === 's3' ? location.uri : resolve(location.path);
     logger.info(
       { version: version(), config: resolve(values.config ?? DEFAULT_CONFIG_PATH), config_hash: configHash(config), name: config.name, input, out },
       'episodic replay starting',
     );
-    const summary = await runReplay(config, input, registry, out, key, values['dead-letter']);
-    logger.info({ ...summary.counters, manifest: summary.manifestPath }, 'episodic replay done');
+    let summary: ReplaySummary;
+    if (location.kind === 's3') {
+      // built whole in a local scratch copy, then published; dead letters stay on this machine
+      const deadLetter = values['dead-letter'] ?? config.output.dead_letter ?? remoteDeadLetterPath(location.bucket, location.prefix);
+      summary = { ...(await writeRemoteDataset(location, config, (dir) => runReplay(config, input, registry, dir, key, deadLetter))), out };
+    } else {
+      summary = await runReplay(config, input, registry, out, key, values['dead-letter']);
+    }
+    logger.info({ ...summary.counters, manifest: location.kind === 's3' ? `${out}/manifest.json` : summary.manifestPath }, 'episodic replay done');
     printSummary(summary);
     return 0;
   },
@@ -248,7 +263,11 @@ const commands: Record<string, Handler> = {
   async inspect(argv) {
     const { values, positionals } = parse(argv, { privacy: { type: 'boolean' }, json: { type: 'boolean' } }, true);
     if (positionals.length !== 1) throw new UsageError('inspect needs one dataset directory or shard file');
-    const inspection = inspectPath(resolve(positionals[0]));
+    const location = parseDatasetLocation(positionals[0]);
+    const inspection =
+      location.kind === 's3'
+        ? await readRemoteDataset(location, configFrom(undefined), (dir) => ({ ...inspectPath(dir), path: location.uri }))
+        : inspectPath(resolve(location.path));
     if (values.json) console.log(JSON.stringify(inspection, null, 2));
     else console.log(formatInspection(inspection, { privacy: values.privacy ?? false }));
     return 0;

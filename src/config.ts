@@ -222,6 +222,18 @@ const OutputConfig = z.strictObject({
     })
     .describe('Split by a hash of the user pseudonym, so no person is in two splits; must add up to 100.'),
   dead_letter: z.string().optional().describe('Dead letters of file sources (default `OUT.dead-letter.jsonl`); `replay --dead-letter` overrides.'),
+  s3: z
+    .strictObject({
+      endpoint: z
+        .string()
+        .regex(/^https?:\/\/[^\s/]+(\/.*)?$/, 'must be an http(s):// URL')
+        .optional()
+        .describe('URL of an S3-compatible server; unset: `EPISODIC_S3_ENDPOINT`, else AWS itself.'),
+      region: z.string().default('us-east-1').describe('Region the client signs for.'),
+      force_path_style: z.boolean().default(true).describe('Address buckets as `endpoint/bucket` (what most S3-compatible servers need) rather than `bucket.endpoint`.'),
+    })
+    .prefault({})
+    .describe('Object storage, when `dir` (or `--out`, `--dataset`) is `s3://bucket/prefix`. Credentials come from the environment or the usual AWS chain, never from YAML.'),
 });
 
 /** `host:port`, a port from 0 (any free one) to 65535; IPv6 hosts in brackets. */

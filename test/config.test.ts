@@ -124,7 +124,7 @@ test('an unknown key gets the known key it most likely meant, or the list of key
   t.deepEqual(problems('version: 1\nsource:\n  kafka:\n    brokrs: [a:1]\n    ssl: { ca_fle: x }\noutput:\n  zzz: 1\n'), [
     "source.kafka.ssl.ca_fle (line 5): unknown key 'ca_fle'; did you mean 'ca_file'?",
     "source.kafka.brokrs (line 4): unknown key 'brokrs'; did you mean 'brokers'?",
-    'output.zzz (line 7): unknown key \'zzz\'; known keys here: dir, formats, shard_target_bytes, row_group_bytes, splits, dead_letter',
+    'output.zzz (line 7): unknown key \'zzz\'; known keys here: dir, formats, shard_target_bytes, row_group_bytes, splits, dead_letter, s3',
   ]);
   t.deepEqual(knownKeysAt(['session']), ['inactivity_gap_ms', 'max_duration_ms', 'grace_ms', 'min_actions']);
   t.is(didYouMean('inactivity_gap', knownKeysAt(['session'])), 'inactivity_gap_ms');

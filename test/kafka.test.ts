@@ -103,10 +103,10 @@ interface Child {
   waitFor: (ready: RegExp | ((stderr: string) => boolean)) => Promise<void>;
 }
 
-function episodic(args: string[]): Child {
+function episodic(args: string[], env: NodeJS.ProcessEnv = {}): Child {
   const child = spawn(process.execPath, [BIN, ...args], {
     cwd: ROOT,
-    env: { ...process.env, EPISODIC_PSEUDONYM_KEY: PSEUDONYM_KEY, KAFKAJS_NO_PARTITIONER_WARNING: '1' },
+    env: { ...process.env, EPISODIC_PSEUDONYM_KEY: PSEUDONYM_KEY, KAFKAJS_NO_PARTITIONER_WARNING: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -257,6 +257,50 @@ test.serial('an instance killed with SIGKILL mid-stream and restarted writes eve
   t.deepEqual(sortedIds(datasetRows(names.out)), sortedIds(expected));
   // records the restart read again were counted by the first instance, not twice
   t.deepEqual(datasetCounts(names.out), expectedCounts);
+});
+
+test.serial('a dataset has one owner: a run of another consumer group or with another pseudonym key is refused, saying who owns it', async (t) => {
+  const { names, config } = setup('owned');
+  await produce(config, files.first, true);
+  await succeeds(run(config));
+  const written = datasetRows(names.out);
+  const otherGroup = join(work, `${uniqueName('owned-other')}.yaml`);
+  writeFileSync(otherGroup, readFileSync(config, 'utf8').replace(`group_id: ${names.group}`, `group_id: ${names.group}-other`));
+  const byOtherGroup = run(otherGroup);
+  t.not(await byOtherGroup.exit, 0);
+  t.regex(byOtherGroup.stderr(), new RegExp(`dataset of consumer group '${names.group}' reading topic '${names.events}'`));
+  t.regex(byOtherGroup.stderr(), /give this run a dataset directory of its own/);
+  const withOtherKey = episodic(['run', '--config', config, '--exit-when-idle', '2'], { EPISODIC_PSEUDONYM_KEY: `${PSEUDONYM_KEY}-other` });
+  t.not(await withOtherKey.exit, 0);
+  t.regex(withOtherKey.stderr(), /with the pseudonym key of fingerprint [0-9a-f]{16}.*EPISODIC_PSEUDONYM_KEY/s);
+  // nothing was written twice or under other pseudonyms
+  t.deepEqual(datasetRows(names.out), written);
+});
+
+test.serial('an instance of the group joins a dataset dir at any time; one stalled past its session timeout, whose partitions another took over, writes nothing for them when it wakes', async (t) => {
+  const { names, config } = setup('fenced');
+  await produce(config, files.all, true);
+  // A flushes only every 15 s: when it is stopped, it holds closed episodes it has not written
+  const started = Date.now();
+  const a = episodic(['run', '--config', config, '--commit-interval-ms', '15000', '--session-timeout-ms', '6000']);
+  await a.waitFor((stderr) => (stderr.match(/resuming at offset/g) ?? []).length >= 3);
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  a.process.kill('SIGSTOP');
+  // B joins a dataset dir A has not flushed into yet, is given every partition once A's session
+  // has expired, writes the whole topic and ends
+  await succeeds(run(config));
+  const datasetB = datasetRows(names.out);
+  t.deepEqual(sortedIds(datasetB), sortedIds(expected));
+  // A wakes with its flush overdue and its partitions gone
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, started + 16_000 - Date.now())));
+  const before = a.stderr().length;
+  a.process.kill('SIGCONT');
+  await a.waitFor((stderr) => /assigned partitions/.test(stderr.slice(before)));
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  a.process.kill('SIGTERM');
+  t.is(await a.exit, 0, a.stderr());
+  // nothing duplicated, nothing listed that is not there, nothing there that is not listed
+  t.deepEqual(sortedIds(datasetRows(names.out)), sortedIds(expected));
 });
 
 test.serial('garbage, events that break the contract and events from the future go to the dead-letter topic with their bytes and headers; the rest is written', async (t) => {

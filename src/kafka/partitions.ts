@@ -13,6 +13,7 @@
 //   geo and running pause the gate needs) and no episode is written twice or cut into a fragment; dead
 //   letters below the part's offset were already sent. Episode ids are deterministic, so what is
 //   replayed gets the id it had.
+import { randomBytes } from 'node:crypto';
 import type { IHeaders, Message } from 'kafkajs';
 import type { PipelineConfig } from '../config.ts';
 import type { DeadLetter, InputEvent, SourcePosition, SourceRecord } from '../contract/events.ts';
@@ -69,12 +70,7 @@ interface DeviceRun {
   maxTs: number;
   /** wall clock of its last record. */
   lastWall: number;
-  /**
-   * The device's counts when its first record at or past the partition's `handledBefore` came:
-   * what it counted before was counted by an earlier writer of the partition (its records, and
-   * the gate's view rebuilt from them), so only what it counts since is this writer's.
-   * Undefined while every record of it was read again.
-   */
+  /** the device's counts when its partition's run crossed `handledBefore` (PartitionRun.crossed); undefined: nothing to take off. */
   baseline: DeviceCounts | undefined;
 }
 
@@ -138,9 +134,13 @@ class PartitionRun {
   private readonly inherited: Map<string, number>;
   /** records below this were handled by an earlier writer (dead letters sent, devices per `inherited`). */
   readonly handledBefore: number;
-  private readonly carriedShards: readonly ShardInfo[];
-  private readonly carriedCounters: Record<string, number>;
-  private readonly carriedPrivacy: Counts;
+  /**
+   * true once the run reads at or past `handledBefore`. What the devices counted until then
+   * (records read again, and the gate's view rebuilt from them) was counted by the writer before,
+   * so each device's counts at that moment are its baseline; what it counts after (its pending
+   * events finalized, its episodes closed, new records) is this writer's.
+   */
+  crossed: boolean;
 
   constructor(
     readonly topic: string,
@@ -151,15 +151,11 @@ class PartitionRun {
     parts: readonly ManifestPart[],
   ) {
     this.next = startOffset;
-    const writerId = writerIdFor(partition, startOffset);
+    const writerId = writerIdFor(partition, startOffset, randomBytes(3).toString('hex'));
     const latest = latestPartOf(parts, topic, partition);
     this.inherited = new Map(Object.entries(latest?.resume ?? {}));
     this.handledBefore = latest?.processed_through ?? -1;
-    // resumed from the same offset as an earlier writer of this name: continue its part and numbering
-    const same = parts.find((p) => p.writer === writerId && p.topic === topic);
-    this.carriedShards = same?.shards ?? [];
-    this.carriedCounters = same?.counters ?? {};
-    this.carriedPrivacy = same?.privacy ?? {};
+    this.crossed = startOffset >= this.handledBefore;
     this.writer = new ShardWriter({
       dir: out,
       writerId,
@@ -170,6 +166,12 @@ class PartitionRun {
     });
   }
 
+  /** Takes every device's counts as its baseline: the run now reads records no writer counted. */
+  cross(): void {
+    this.crossed = true;
+    for (const device of this.devices.values()) device.baseline = countsOf(device.pipeline);
+  }
+
   /** Records of the device below this offset are done; -1 when nothing is known. */
   inheritedResume(devicePseudonym: string): number {
     return this.inherited.get(devicePseudonym) ?? -1;
@@ -178,7 +180,7 @@ class PartitionRun {
   /**
    * The part this partition's state amounts to, taken right after `writer.flush()` was called:
    * commit offset, resume points of the devices whose done records reach past it, counters. Its
-   * shards are the carried ones; `listWrittenShards` adds this writer's once the flush resolves.
+   * shards are listed by `listWrittenShards` once the flush resolves.
    */
   snapshot(pseudonyms: Pseudonymizer, processedThroughBefore: number): ManifestPart {
     let commit = this.next;
@@ -199,12 +201,18 @@ class PartitionRun {
 
     // Each record is counted once across restarts, rebalances and instances: by the writer that
     // first handled it. A device's counts from records an earlier writer handled are taken off.
-    const counters: Record<string, number> = { ...this.carriedCounters };
+    const counters: Record<string, number> = {};
     const privacy: Counts = {};
-    addPrivacyCounts(privacy, this.carriedPrivacy);
     for (const device of this.devices.values()) {
       const now = countsOf(device.pipeline);
-      const base = device.baseline ?? now;
+      // not yet past handledBefore: everything it counted was counted before; past it, a device
+      // first seen since starts from nothing
+      const base = device.baseline ?? (this.crossed ? undefined : now);
+      if (base === undefined) {
+        for (const [name, value] of Object.entries(now.counters)) if (!SHELL_COUNTERS.includes(name)) counters[name] = (counters[name] ?? 0) + value;
+        addPrivacyCounts(privacy, now.privacy);
+        continue;
+      }
       for (const [name, value] of Object.entries(now.counters)) {
         if (!SHELL_COUNTERS.includes(name)) counters[name] = (counters[name] ?? 0) + value - (base.counters[name] ?? 0);
       }
@@ -212,7 +220,7 @@ class PartitionRun {
       addPrivacyCounts(privacy, base.privacy, -1);
     }
     // the shell sees every record (the pipelines only those that decoded) and sends every dead letter
-    for (const name of SHELL_COUNTERS) counters[name] = (this.carriedCounters[name] ?? 0) + this.counters[name as keyof ShellCounters];
+    for (const name of SHELL_COUNTERS) counters[name] = this.counters[name as keyof ShellCounters];
     return {
       version: 1,
       writer: this.writer.writerId,
@@ -222,7 +230,7 @@ class PartitionRun {
       processed_through: Math.max(this.next, processedThroughBefore),
       committed: commit,
       resume: kept,
-      shards: [...this.carriedShards],
+      shards: [],
       counters,
       privacy,
     };
@@ -354,7 +362,7 @@ export class Partitions {
       };
       run.devices.set(deviceId, device);
     }
-    if (counted && device.baseline === undefined) device.baseline = countsOf(device.pipeline);
+    if (counted && !run.crossed) run.cross();
     device.lastOffset = offset;
     device.lastWall = now;
     if (typeof event.ts === 'number' && event.ts > device.maxTs) device.maxTs = event.ts;
@@ -408,6 +416,8 @@ export class Partitions {
     for (const run of this.runs.values()) {
       // records still waiting may hold the quiet device's next events: it is slow, not quiet
       if (run.next < run.highWatermark) continue;
+      // read up to where the writer before stopped: what closes now was counted by nobody
+      if (!run.crossed && run.next >= run.handledBefore) run.cross();
       for (const device of run.devices.values()) {
         if (now - device.lastWall < this.idleCloseMs || device.pipeline.openDevices === 0) continue;
         device.pipeline.closeQuietDevices(device.maxTs + Math.max(now - device.lastWall, quietFor + 1));
@@ -443,6 +453,7 @@ export class Partitions {
     if (toEnd.length === 0) return 0;
     const streamTime = this.streamTime();
     for (const run of toEnd) {
+      if (!run.crossed && run.next >= run.handledBefore) run.cross();
       run.ended = true;
       run.dirty = true;
       let ended = 0;

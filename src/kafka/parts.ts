@@ -1,4 +1,4 @@
-// One dataset, many writers: each partition writer (`p{partition}-o{resumeOffset}`) keeps its own
+// One dataset, many writers: each partition writer (`p{partition}-o{resumeOffset}-{tag}`) keeps its own
 // manifest part in DIR/manifests/<writerId>.json, written atomically after its shards. The part
 // lists the writer's shards and says how far the partition is done (the resume points), so a
 // writer that takes the partition over later (a restart, a rebalance, another instance) knows what
@@ -35,8 +35,13 @@ export interface ManifestPart {
   privacy: Counts;
 }
 
-export function writerIdFor(partition: number, startOffset: number): string {
-  return `p${partition}-o${startOffset}`;
+/**
+ * A partition writer's name: the partition, the offset it resumed at, and a tag of its own, so two
+ * writers never share a file name, not even an instance that lost the partition while it was
+ * stalled and a new owner that resumed at the same offset.
+ */
+export function writerIdFor(partition: number, startOffset: number, tag: string): string {
+  return `p${partition}-o${startOffset}-${tag}`;
 }
 
 function partPath(dir: string, writerId: string): string {
@@ -54,7 +59,8 @@ function readPartTexts(dir: string): Map<string, string> {
   const partsDir = join(dir, PARTS_DIR);
   if (!existsSync(partsDir)) return texts;
   for (const name of readdirSync(partsDir).sort()) {
-    if (!name.endsWith('.json') || name.startsWith('.')) continue;
+    // the parts only: `<writer>.json`, a writer being `p{partition}-o{offset}...` (owner.json lives here too)
+    if (!/^p\d+-o\d+[A-Za-z0-9_-]*\.json$/.test(name)) continue;
     try {
       texts.set(name, readFileSync(join(partsDir, name), 'utf8'));
     } catch (error) {
@@ -63,6 +69,25 @@ function readPartTexts(dir: string): Map<string, string> {
     }
   }
   return texts;
+}
+
+/**
+ * Removes the shards of parts that were never written (a flush dropped because another member
+ * owns the partition now): files no part on disk lists. Writer names are unique, so no other
+ * writer's file has their names.
+ */
+export function removeUnlistedShards(dir: string, parts: readonly ManifestPart[]): number {
+  const listed = new Set<string>();
+  for (const part of readParts(dir)) for (const shard of part.shards) listed.add(shard.path);
+  let removed = 0;
+  for (const part of parts) {
+    for (const shard of part.shards) {
+      if (listed.has(shard.path)) continue;
+      rmSync(join(dir, shard.path), { force: true });
+      removed++;
+    }
+  }
+  return removed;
 }
 
 export function readParts(dir: string): ManifestPart[] {
@@ -87,7 +112,7 @@ export function latestPartOf(parts: readonly ManifestPart[], topic: string, part
 export function removeOrphanShards(dir: string, partition: number, parts: readonly ManifestPart[]): string[] {
   const listed = new Set<string>();
   for (const part of parts) for (const shard of part.shards) listed.add(shard.path);
-  const shardName = `(?:${SPLITS.join('|')})-p${partition}-o\\d+-\\d{5,}\\.(?:parquet|arrow)`;
+  const shardName = `(?:${SPLITS.join('|')})-p${partition}-o\\d+(?:-[0-9a-f]+)?-\\d{5,}\\.(?:parquet|arrow)`;
   const ownWriter = new RegExp(`^(?:${shardName}|${TEMP_PREFIX.replace('.', '\\.')}${shardName}-\\d+)$`);
   const removed: string[] = [];
   for (const split of SPLITS) {

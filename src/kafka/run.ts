@@ -17,7 +17,8 @@ import { silentLogger, sinkOf, type Logger, type LogLevel } from '../observabili
 import { createKafka, explainConnectionFailure } from './client.ts';
 import { asBuffer, headersAsBuffers, packBatch } from './fetched.ts';
 import { kafkajs } from './kafkajs.ts';
-import { rebuildManifest, writePart } from './parts.ts';
+import { rebuildManifest, removeUnlistedShards, writePart } from './parts.ts';
+import { claimDataset, keyFingerprint, type DatasetOwner } from './ownership.ts';
 import { PipelineThread } from './pipeline-thread.ts';
 import type { PartitionFlush } from './partitions.ts';
 
@@ -41,6 +42,8 @@ export interface RunOptions {
   logLevel?: LogLevel;
   /** also handed every line the run logs, with its fields. */
   log?: RunLog;
+  /** handed the run once it exists: a metrics endpoint polls its `status()`. */
+  onRun?: (run: KafkaRun) => void;
 }
 
 /** A line of the run's log: what happened, and its fields (partitions, offsets, counts; never an id). */
@@ -53,6 +56,32 @@ export interface RunSummary {
   replay_skipped: number;
   episodes_written: number;
   shards_written: number;
+}
+
+/** How far one partition of this instance is, in offsets (next offset to read / process / resume at). */
+export interface PartitionLag {
+  partition: number;
+  /** the partition's end (high watermark) as of the last fetch. */
+  end: number;
+  /** the next offset the pipelines have not processed. */
+  processed: number;
+  /** the offset this instance last committed (or resumed at). */
+  committed: number;
+}
+
+/**
+ * What a metrics endpoint serves about a run (`KafkaRun.status()`). Two lags, because they mean
+ * different things: processed lag is records waiting to be processed (falling behind); committed
+ * lag also holds, by design, the open episodes, the grace period and the records the privacy gate
+ * rebuilds a device from after a restart (up to an hour of input), so it never reaches 0 on a busy
+ * topic and is the group lag Kafka's own tools show.
+ */
+export interface RunStatus {
+  generation: number;
+  fenced: boolean;
+  partitions: PartitionLag[];
+  processed_lag: number;
+  committed_lag: number;
 }
 
 export const DEFAULT_COMMIT_INTERVAL_MS = 5_000;
@@ -78,6 +107,16 @@ export class KafkaRun {
   private readonly opened = new Set<number>();
   private assigned: number[] = [];
   private generation = 0;
+  /**
+   * per open partition, the offset this instance last committed (or resumed at): re-committing it
+   * asks the group coordinator whether this instance still belongs to the current generation.
+   */
+  private readonly committedOffsets = new Map<number, number>();
+  /** the coordinator refused this member: nothing is taken or written until the group assigns again. */
+  private fenced = false;
+  /** per open partition: its end as of the last fetch, and the next offset the pipelines have not processed. */
+  private readonly ends = new Map<number, number>();
+  private readonly processedTo = new Map<number, number>();
   private stopping = false;
   private inFlight = 0;
   /** batches handed to the pipeline thread, oldest first, until it has processed them. */
@@ -116,7 +155,11 @@ export class KafkaRun {
   async start(): Promise<void> {
     const { config, options } = this;
     const kafkaSettings = config.source.kafka;
-    prepareDatasetDir(options.out);
+    prepareDatasetDir(
+      options.out,
+      { group_id: kafkaSettings.group_id, topic: this.topic, key_fingerprint: keyFingerprint(options.pseudonymKey) },
+      config.privacy.pseudonym_key_env,
+    );
 
     this.admin = this.kafka.admin();
     let topics: string[];
@@ -188,6 +231,10 @@ export class KafkaRun {
     const revoked = [...this.opened].filter((p) => !partitions.includes(p));
     this.pipelines?.assign(this.generation);
     this.opened.clear();
+    this.committedOffsets.clear();
+    this.ends.clear();
+    this.processedTo.clear();
+    this.fenced = false;
     this.assigned = [...partitions].sort((a, b) => a - b);
     this.lastMessageWall = Date.now();
     this.log(`assigned partitions [${this.assigned.join(', ')}]${revoked.length ? `; revoked [${revoked.join(', ')}]` : ''}`, {
@@ -198,7 +245,7 @@ export class KafkaRun {
   }
 
   private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    if (this.stopping) return;
+    if (this.stopping || this.fenced) return;
     const generation = this.generation;
     this.inFlight++;
     try {
@@ -208,10 +255,24 @@ export class KafkaRun {
         if (this.stopping || generation !== this.generation) return;
         this.opened.add(batch.partition);
       }
+      if (!this.committedOffsets.has(batch.partition) && batch.messages.length > 0) {
+        // the fetch began at the committed offset; its first record is the next one there is
+        this.committedOffsets.set(batch.partition, Number(batch.messages[0].offset));
+      }
       const now = Date.now();
       // one check per batch: kafkajs' isStale builds a key string per call
       if (!this.stopping && generation === this.generation && isRunning() && !isStale()) {
+        this.ends.set(batch.partition, Number(batch.highWatermark));
+        const next = batch.messages.length > 0 ? Number(batch.messages[batch.messages.length - 1].offset) + 1 : undefined;
         const processed = this.pipelines!.ingest(packBatch(batch, generation), now);
+        if (next !== undefined) {
+          processed.then(
+            () => {
+              if (generation === this.generation && next > (this.processedTo.get(batch.partition) ?? -1)) this.processedTo.set(batch.partition, next);
+            },
+            () => {},
+          );
+        }
         // a failure there reaches shutdown through the thread's own report
         processed.catch(() => {});
         this.ahead.push(processed);
@@ -226,6 +287,23 @@ export class KafkaRun {
     } finally {
       this.inFlight--;
     }
+  }
+
+  /** Where each owned partition is, and the two lags (see RunStatus); cheap, for a metrics endpoint to poll. */
+  status(): RunStatus {
+    const partitions: PartitionLag[] = [];
+    let processedLag = 0;
+    let committedLag = 0;
+    for (const partition of this.fenced ? [] : this.assigned) {
+      const end = this.ends.get(partition);
+      const committed = this.committedOffsets.get(partition);
+      if (end === undefined || committed === undefined) continue;
+      const processed = this.processedTo.get(partition) ?? committed;
+      partitions.push({ partition, end, processed, committed });
+      processedLag += Math.max(0, end - processed);
+      committedLag += Math.max(0, end - committed);
+    }
+    return { generation: this.generation, fenced: this.fenced, partitions, processed_lag: processedLag, committed_lag: committedLag };
   }
 
   /** Resolves once the pipeline thread has processed every batch handed to it so far. */
@@ -256,12 +334,42 @@ export class KafkaRun {
     });
   }
 
+  /**
+   * Fencing: the group coordinator takes a commit only from a member of the group's current
+   * generation. Committing again the offsets this instance last committed moves nothing and says
+   * whether it still owns its partitions: an instance stalled past its session timeout (GC,
+   * network, SIGSTOP) whose partitions went to another member learns it here, before it writes.
+   * 'unknown': the broker did not answer; nothing is written this time, and nothing is lost.
+   */
+  private async ownership(): Promise<'owned' | 'fenced' | 'unknown'> {
+    if (this.fenced) return 'fenced';
+    const offsets = [...this.committedOffsets].map(([partition, offset]) => ({ topic: this.topic, partition, offset: String(offset) }));
+    if (offsets.length === 0) return 'owned';
+    try {
+      await this.consumer!.commitOffsets(offsets);
+      return 'owned';
+    } catch (error) {
+      if (!isFencingError(error)) {
+        this.log(`could not confirm the partitions are still this instance's (${(error as Error).message}); nothing written this time`, {}, 'warn');
+        return 'unknown';
+      }
+      // what it holds may be another member's now: dropped, rebuilt from the commit when assigned again
+      this.fenced = true;
+      this.pipelines?.assign(0);
+      this.opened.clear();
+      this.committedOffsets.clear();
+      this.log(`fenced: the group moved on without this instance (${(error as Error).message}); what it held is dropped and read again from the last commit once the group assigns partitions`, {}, 'warn');
+      return 'fenced';
+    }
+  }
+
   /** Writes closed episodes and dead letters, then commits. Serialized through `work`. */
   private async flush(): Promise<void> {
     const generation = this.generation;
     let release!: () => void;
     this.flushing = new Promise((resolve) => (release = resolve));
     try {
+      if ((await this.ownership()) !== 'owned' || generation !== this.generation) return;
       // the parts are taken after every batch handed over before this call, as the shards close
       let flushed: PartitionFlush[];
       try {
@@ -287,9 +395,18 @@ export class KafkaRun {
       if (deadLetters.length) {
         await this.producer!.send({ topic: this.config.source.kafka.topics.dead_letter, messages: deadLetters, acks: -1 });
       }
-      // a rebalance during the send: the partitions may have a new owner already, which replays
-      // from the last commit; this flush's shards stay unlisted and are cleaned up as orphans
-      if (generation !== this.generation) return;
+      // asked again right before the parts: the shards took a while, and a stall may have come
+      // between. A rebalance or a refusal: the partitions may have a new owner already, which
+      // replays from the last commit; this flush's shards are listed nowhere and are removed
+      // (writer names are unique, so they are no other writer's files)
+      const owned = generation === this.generation ? await this.ownership() : 'fenced';
+      if (owned === 'fenced' || generation !== this.generation) {
+        const removed = removeUnlistedShards(this.options.out, flushed.map((f) => f.part));
+        if (removed) this.log(`removed the ${removed} shard file(s) of the dropped flush`);
+        return;
+      }
+      // not confirmed: the shards wait, unlisted, for the next flush's parts, which list them
+      if (owned === 'unknown') return;
       for (const { part } of flushed) {
         writePart(this.options.out, part);
         this.pipelines!.partWritten(part.partition, part.processed_through);
@@ -302,11 +419,16 @@ export class KafkaRun {
         this.log(`commit failed (${(error as Error).message}); the partitions resume from the previous commit`, {}, 'warn');
         return;
       }
-      this.log(`committed ${flushed.map(({ part }) => `p${part.partition}@${part.committed}`).join(' ')}`, {
-        offsets: Object.fromEntries(flushed.map(({ part }) => [part.partition, part.committed])),
-        shards: flushed.reduce((n, f) => n + f.shardsWritten, 0),
-        dead_letters: deadLetters.length,
-      });
+      // said when something changed: an offset moved or shards were written
+      const moved = flushed.some(({ part, shardsWritten }) => shardsWritten > 0 || this.committedOffsets.get(part.partition) !== part.committed);
+      for (const { part } of flushed) this.committedOffsets.set(part.partition, part.committed);
+      if (moved) {
+        this.log(`committed ${flushed.map(({ part }) => `p${part.partition}@${part.committed}`).join(' ')}`, {
+          offsets: Object.fromEntries(flushed.map(({ part }) => [part.partition, part.committed])),
+          shards: flushed.reduce((n, f) => n + f.shardsWritten, 0),
+          dead_letters: deadLetters.length,
+        });
+      }
     } finally {
       release();
     }
@@ -378,19 +500,31 @@ export class KafkaRun {
   }
 }
 
+/** The coordinator's answer to a member that is not (or no longer) in the group's current generation. */
+function isFencingError(error: unknown): boolean {
+  for (let e = error as { type?: string; cause?: unknown; originalError?: unknown } | undefined, i = 0; e && i < 8; e = (e.cause ?? e.originalError) as typeof e, i++) {
+    if (['ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'REBALANCE_IN_PROGRESS', 'FENCED_INSTANCE_ID'].includes(e.type ?? '')) return true;
+  }
+  return false;
+}
+
 /**
  * The dataset dir is shared by every instance and every restart, so it is never cleared; a
  * non-empty dir that holds no episodic dataset, or a replay's, is refused (dataset-identity.ts),
- * and a new one is marked as a dataset before anything else is written into it.
+ * a new one is marked as a dataset before anything else is written into it, and a dataset another
+ * group, topic or pseudonym key owns is refused too (ownership.ts).
  */
-export function prepareDatasetDir(out: string): void {
+export function prepareDatasetDir(out: string, owner?: DatasetOwner, keyEnv = 'the pseudonym key'): void {
   if (checkDatasetDir(out, 'kafka') === 'new') claimDatasetDir(out, datasetIdentity('kafka'));
   else ensureDir(out);
+  // the owner record comes right after the identity: from here on the directory is this dataset, whatever a crash leaves
+  if (owner) claimDataset(out, owner, keyEnv);
 }
 
 /** Runs until SIGTERM/SIGINT (graceful) or, with exitWhenIdleMs, until the topic is done. */
 export async function runKafka(options: RunOptions): Promise<RunSummary> {
   const run = new KafkaRun(options);
+  options.onRun?.(run);
   const onSignal = (signal: NodeJS.Signals) => {
     options.logger?.info(
       { signal },

@@ -25,6 +25,8 @@ import { buildManifest, MANIFEST_FILE, writeManifestAtomic, type Manifest } from
 import { CARD_FILE, writeDatasetCardAtomic } from '../shards/card.ts';
 import { DEFAULT_ROW_GROUP_BYTES, ShardFile, type ShardInfo } from '../shards/writer.ts';
 import { Pseudonymizer, pseudonymKeyFromEnv } from './pseudonym.ts';
+import { parseDatasetLocation } from '../stores/location.ts';
+import { changeRemoteDataset } from '../stores/remote-dataset.ts';
 
 export const ERASURE_LOG_FILE = 'erasure-log.jsonl';
 
@@ -292,27 +294,39 @@ export async function eraseCommand(argv: string[]): Promise<number> {
   }
   const config = configFrom(values.config);
   const key = pseudonymKeyFromEnv(config.privacy.pseudonym_key_env);
-  const dir = resolve(values.dataset);
-  if (!isDataset(dir)) throw new Error(`--dataset ${values.dataset}: not an episodic dataset (no ${IDENTITY_FILE} or episodic ${MANIFEST_FILE})`);
-  const entry = await eraseUser(dir, new Pseudonymizer(key).of(values.user), {
-    rowGroupBytes: config.output.row_group_bytes,
-    onLockWait: (lock) => console.error(`waiting for another writer of ${dir} to finish (${lock})`),
-  });
+  const location = parseDatasetLocation(values.dataset);
+  const dir = location.kind === 's3' ? location.uri : resolve(location.path);
+  if (location.kind === 'disk' && !isDataset(dir)) {
+    throw new Error(`--dataset ${values.dataset}: not an episodic dataset (no ${IDENTITY_FILE} or episodic ${MANIFEST_FILE})`);
+  }
+  const erase = (localDir: string) =>
+    eraseUser(localDir, new Pseudonymizer(key).of(values.user!), {
+      rowGroupBytes: config.output.row_group_bytes,
+      onLockWait: (lock) => console.error(`waiting for another writer of ${dir} to finish (${lock})`),
+    });
+  const entry = location.kind === 's3' ? await changeRemoteDataset(location, config, erase) : await erase(dir);
   console.log(`user ${entry.user}: ${entry.episodes_removed} episodes removed, ${entry.shards_rewritten} shard files rewritten or removed`);
   if (entry.episodes_removed === 0) {
     console.log(`no episodes found: check that ${config.privacy.pseudonym_key_env} is the key this dataset was written with`);
   }
-  const deadLetterPath = resolve(values['dead-letter'] ?? config.output.dead_letter ?? defaultDeadLetterPath(dir));
-  const lettersRemoved = await withDatasetLock(dir, () => eraseDeadLetters(deadLetterPath, values.user!));
-  console.log(`dead letters: ${lettersRemoved} removed from ${deadLetterPath}${existsSync(deadLetterPath) ? '' : ' (no such file)'}`);
-  if (config.source.kind === 'kafka' || readDatasetIdentity(dir)?.writer === 'kafka') {
+  // dead letters stay on the machine that wrote them: beside a disk dataset, or where --dead-letter says
+  const deadLetterPath =
+    values['dead-letter'] ?? config.output.dead_letter ?? (location.kind === 'disk' ? defaultDeadLetterPath(dir) : undefined);
+  if (deadLetterPath !== undefined) {
+    const path = resolve(deadLetterPath);
+    const lettersRemoved = location.kind === 'disk' ? await withDatasetLock(dir, () => eraseDeadLetters(path, values.user!)) : eraseDeadLetters(path, values.user!);
+    console.log(`dead letters: ${lettersRemoved} removed from ${path}${existsSync(path) ? '' : ' (no such file)'}`);
+  } else {
+    console.log('dead letters: none named for a dataset in object storage (pass --dead-letter FILE to erase them there)');
+  }
+  if (config.source.kind === 'kafka' || (location.kind === 'disk' && readDatasetIdentity(dir)?.writer === 'kafka')) {
     console.error(
       `WARNING: the Kafka dead-letter topic ${config.source.kafka.topics.dead_letter} may hold this person's raw records, and erase cannot remove them: ` +
         'Kafka cannot delete single records. They are gone only when the topic\'s retention (retention.ms) expires them; ' +
         'see docs/operations/kafka.md (dead-letter topic: retention and ACLs).',
     );
   }
-  console.log(`logged in ${join(dir, ERASURE_LOG_FILE)}`);
+  console.log(`logged in ${location.kind === 's3' ? `${dir}/${ERASURE_LOG_FILE}` : join(dir, ERASURE_LOG_FILE)}`);
   console.log('Also add an erasure record for this person to the registry, so no later run writes them again,');
   console.log('and expire copies of the old shard files kept elsewhere (backups, downstream caches).');
   return 0;

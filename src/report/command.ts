@@ -9,6 +9,9 @@ import { writeFileAtomic } from '../shards/atomic.ts';
 import { MANIFEST_FILE } from '../shards/manifest.ts';
 import { ruleText } from '../privacy/rule-text.ts';
 import { UsageError } from '../usage-error.ts';
+import { DEFAULT_CONFIG_PATH, loadConfig } from '../config.ts';
+import { parseDatasetLocation } from '../stores/location.ts';
+import { readRemoteDataset } from '../stores/remote-dataset.ts';
 import { ReportBuilder, type ReportData } from './data.ts';
 import { renderReport, type ChartLibrary } from './html.ts';
 
@@ -104,7 +107,17 @@ export async function reportCommand(argv: string[]): Promise<number> {
     if (!/^\d+$/.test(values.sample) || Number(values.sample) > 1000) throw new UsageError(`--sample must be a whole number from 0 to 1000, not '${values.sample}'`);
     sampleSize = Number(values.sample);
   }
-  const dataset = resolve(positionals[0]);
+  const location = parseDatasetLocation(positionals[0]);
+  if (location.kind === 's3') {
+    const out = resolve(values.out ?? `${location.prefix.split('/').pop() || location.bucket}.report.html`);
+    const config = loadConfig(DEFAULT_CONFIG_PATH);
+    await readRemoteDataset(location, config, (dir) => {
+      writeFileAtomic(out, renderReport(buildReportData(dir, { sampleSize, seed: values.seed }), chartLibrary(), location.uri));
+    });
+    console.log(`report:       ${out}`);
+    return 0;
+  }
+  const dataset = resolve(location.path);
   const out = resolve(values.out ?? defaultReportPath(dataset));
   writeReport(dataset, out, { sampleSize, seed: values.seed });
   console.log(`report:       ${out}`);
