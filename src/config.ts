@@ -176,6 +176,11 @@ const PrivacyConfig = z.strictObject({
     .max(30 * MINUTE)
     .default(30 * MINUTE)
     .describe('Longest a pause lasts without a `resume`; also the length of a pause with a missing or invalid duration.'),
+  late_control_ms: positiveMs
+    .default(24 * 60 * MINUTE)
+    .describe(
+      'How late (behind the device\'s newest event) a restrictive control record may come and still act without a dead letter; a later one still restricts what is open and what follows, and is a dead letter saying that episodes written before it were not corrected.',
+    ),
   sensitive_contexts: z
     .strictObject({
       apps: z.array(z.string()).default([]).describe('App names, matched exactly (case-insensitive).'),

@@ -13,6 +13,7 @@ import { EpisodeReducer } from './actions/reducer.ts';
 import { PrivacyAudit } from './privacy/audit.ts';
 import { PrivacyGate } from './privacy/gate.ts';
 import type { Registry } from './privacy/registry.ts';
+import { applyLateRestrictions } from './privacy/late.ts';
 import { StringScrubber, scrubActions } from './privacy/scrub/index.ts';
 import { Pseudonymizer } from './privacy/pseudonym.ts';
 
@@ -98,6 +99,7 @@ export class Pipeline {
       (deviceId, ts, seq) =>
         createHmac('sha256', pseudonymKey).update(`episode\u0000${deviceId}\u0000${ts}\u0000${seq}`).digest('hex').slice(0, 32),
       (startTs) => new EpisodeReducer(startTs, actionSettings),
+      config.privacy.late_control_ms,
     );
   }
 
@@ -149,7 +151,8 @@ export class Pipeline {
         this.deadLetter(broken, decoded.record(i));
         continue;
       }
-      this.sessionizer.push(event, this.closed, decoded.firstOffset + i);
+      const tooLate = this.sessionizer.push(event, this.closed, decoded.firstOffset + i);
+      if (tooLate !== undefined) this.lateDeadLetter(tooLate, decoded.record(i));
     }
     this.drainClosed();
   }
@@ -168,7 +171,8 @@ export class Pipeline {
         this.deadLetter(event, record);
         continue;
       }
-      this.sessionizer.push(event, this.closed, record.offset);
+      const tooLate = this.sessionizer.push(event, this.closed, record.offset);
+      if (tooLate !== undefined) this.lateDeadLetter(tooLate, record);
     }
     this.drainClosed();
   }
@@ -177,7 +181,7 @@ export class Pipeline {
   pushEvents(events: Iterable<InputEvent>): void {
     for (const event of events) {
       this.counts.records_in++;
-      this.sessionizer.push(event, this.closed);
+      if (this.sessionizer.push(event, this.closed) !== undefined) this.audit.late('beyond_limit');
       if (this.closed.length > 64) this.drainClosed();
     }
     this.drainClosed();
@@ -252,6 +256,12 @@ export class Pipeline {
     }
   }
 
+  /** A restrictive control record later than late_control_ms: it restricted what it could, and an operator must hear of it. */
+  private lateDeadLetter(reason: string, record: SourceRecord): void {
+    this.audit.late('beyond_limit');
+    this.deadLetter(reason, record);
+  }
+
   private deadLetter(reason: string, record: SourceRecord): void {
     this.counts.dead_letters++;
     this.sink.deadLetter({ reason, position: record.position, raw: record.raw });
@@ -269,6 +279,7 @@ export class Pipeline {
     // The gate decided on each event as it came; the registry may have changed since.
     if (!this.gate.admitsClosedEpisode(episode.user_id, episode.start_ts, episode.end_ts, episode.n_events)) return;
     const reduced = episode.body;
+    if (episode.late !== null) applyLateRestrictions(reduced, episode.start_ts, episode.late, this.audit);
     if (reduced.actions.length < this.config.session.min_actions || reduced.actions.length === 0) {
       this.counts.too_few_actions++;
       return;

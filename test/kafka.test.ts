@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Kafka, KafkaMessage } from 'kafkajs';
+import { parse as parseYaml } from 'yaml';
 import { kafkajs } from '../src/kafka/kafkajs.ts';
 import { parseConfig } from '../src/config.ts';
 import type { InputEvent } from '../src/contract/events.ts';
@@ -200,6 +201,26 @@ test.serial('run until idle on a 3-partition topic writes the episodes replay wr
   t.deepEqual(sortedIds(rows), sortedIds(expected));
   for (const [id, row] of expected) t.is(rows.get(id), row, `episode ${id}`);
   t.deepEqual(datasetCounts(names.out), expectedCounts);
+});
+
+test.serial('control records later than the grace period (fixtures/late-control) through produce and run: the dataset replay writes', async (t) => {
+  const fixture = join(ROOT, 'fixtures', 'late-control');
+  const input = join(fixture, 'events.jsonl');
+  const registry = join(fixture, 'registry.jsonl');
+  const { names, config } = setup('late');
+  // the fixture's own privacy settings, the default session: late records are late by its grace period
+  const privacy = parseYaml(readFileSync(join(fixture, 'pipeline.yaml'), 'utf8')).privacy;
+  const text = readFileSync(config, 'utf8').replace(/^session: .*$/m, `privacy: ${JSON.stringify(privacy)}`);
+  writeFileSync(config, text);
+  const replayOut = join(work, 'late-replay');
+  await replay({ config: parseConfig(text), input, registry, out: replayOut, pseudonymKey: PSEUDONYM_KEY, deadLetterPath: join(work, 'late-dead.jsonl') });
+  const want = datasetRows(replayOut);
+  await succeeds(episodic(['produce', '--config', config, '--input', input, '--registry', registry, '--partitions', '3']));
+  await succeeds(run(config));
+  const rows = datasetRows(names.out);
+  t.true(want.size > 5);
+  t.deepEqual(sortedIds(rows), sortedIds(want));
+  for (const [id, row] of want) t.is(rows.get(id), row, `episode ${id}`);
 });
 
 test.serial('run until idle ends the devices still open at the end in steps, waiting for the encoder after each 64, and writes what replay writes', async (t) => {

@@ -82,6 +82,20 @@ test('duplicate event ids (client retries) are dropped and counted', (t) => {
   t.is(sessionizer.counters.duplicate, 2);
 });
 
+test('a record at the place of another with its id is a retry only when it says the same', (t) => {
+  const click = ev(T0, 'mouse_down');
+  // waiting out the grace period: a different record with the same id and place is placed too
+  const focus = { ...click, type: 'focus' as const, x: undefined, y: undefined };
+  const pending = run([click, focus, ev(T0 + 10)]);
+  t.deepEqual(pending.episodes[0].events.map((e) => e.type), ['mouse_down', 'focus', 'mouse_move']);
+  t.is(pending.sessionizer.counters.duplicate, 0);
+  // already placed: a control record that differs is not dropped as a retry (it is late), an identical one is
+  const placed = ev(T0 + 1000, 'focus');
+  const later = run([placed, ev(T0 + 60_000), { ...placed }, { ...placed, geo: 'DE' }]);
+  t.is(later.sessionizer.counters.duplicate, 1);
+  t.is(later.sessionizer.counters.late, 1);
+});
+
 test('events out of order within the grace period are put in (ts, seq) order', (t) => {
   const events = [ev(T0 + 20_000), ev(T0), ev(T0 + 10_000), ev(T0 + 5_000)];
   const { episodes } = run(events);

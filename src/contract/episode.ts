@@ -1,7 +1,8 @@
 // What flows between the stages after sessionization, and what the dataset holds.
 import type { InputEvent, Redaction } from './events.ts';
+import type { LateRestriction } from './gate.ts';
 
-export const END_REASONS = ['gap', 'lock', 'pause', 'max_duration', 'sensitive', 'exempt', 'end_of_stream'] as const;
+export const END_REASONS = ['gap', 'lock', 'pause', 'max_duration', 'sensitive', 'exempt', 'user_change', 'end_of_stream'] as const;
 /** Why an episode ended. */
 export type EndReason = (typeof END_REASONS)[number];
 
@@ -29,6 +30,8 @@ export interface ClosedEpisode<Body> {
   /** events that happened inside the episode (the window context carried in is not counted). */
   n_events: number;
   body: Body;
+  /** restrictions of control records that came late, for the pipeline to apply to the body (privacy/late.ts); null for none. */
+  late: readonly LateRestriction[] | null;
 }
 
 export const ACTION_KINDS = [

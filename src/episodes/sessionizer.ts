@@ -10,8 +10,9 @@
 import type { SessionSettings } from '../config.ts';
 import { newInputEvent, type InputEvent } from '../contract/events.ts';
 import { EMPTY_ID_HASH, eventIdHash } from '../contract/event-id.ts';
+import { isControlRecord, sameRecord } from '../contract/same-record.ts';
 import type { ClosedEpisode, EndReason, EpisodeBuilder } from '../contract/episode.ts';
-import type { EventGate } from '../contract/gate.ts';
+import type { EventGate, LateRestriction } from '../contract/gate.ts';
 // smallInt: a number stored as a V8 small integer when it is one (a field holding a double is boxed)
 import { smallInt } from '../small-state.ts';
 
@@ -90,6 +91,8 @@ interface OpenEpisode<Body> {
   /** events that happened inside the episode. */
   nEvents: number;
   builder: EpisodeBuilder<Body>;
+  /** restrictions of control records that came late, to be applied when it closes; null for none. */
+  late: LateRestriction[] | null;
 }
 
 class DeviceStream<GateState, Body> {
@@ -117,6 +120,8 @@ class DeviceStream<GateState, Body> {
   lastFinalizedSeq = -1;
   /** the id's fingerprint (contract/event-id.ts). */
   lastFinalizedId = EMPTY_ID_HASH;
+  /** the last event placed, when it is a control record (same-record.ts): a retry of it must say the same. */
+  lastFinalizedControl: InputEvent | null = null;
   /** stream time when this device last sent anything. */
   lastArrival = 0;
   open: OpenEpisode<Body> | null = null;
@@ -136,7 +141,8 @@ class DeviceStream<GateState, Body> {
 
   constructor(
     readonly deviceId: string,
-    readonly userId: string,
+    /** the person at the device as of the last event placed in order: whose the open episode is. */
+    public userId: string,
     readonly gateState: GateState,
   ) {}
 
@@ -185,6 +191,19 @@ class DeviceStream<GateState, Body> {
     this.lastFinalizedTs = event.ts;
     this.lastFinalizedSeq = smallInt(event.seq);
     this.lastFinalizedId = eventIdHash(event);
+    this.lastFinalizedControl = isControlRecord(event) ? event : null;
+  }
+
+  /**
+   * Whether an event at or before the last placed one is a retry of it: the same place and id
+   * fingerprint, and, where either is a control record, the same content. A non-control record
+   * found there with the fingerprint is dropped as a retry either way, which only leaves it out.
+   */
+  isRetryOfLastFinalized(event: InputEvent): boolean {
+    if (this.lastFinalizedTs !== event.ts || this.lastFinalizedSeq !== event.seq || this.lastFinalizedId !== eventIdHash(event)) return false;
+    const last = this.lastFinalizedControl;
+    if (last !== null) return sameRecord(last, event);
+    return !isControlRecord(event);
   }
 }
 
@@ -201,6 +220,8 @@ export class Sessionizer<GateState, Body> {
     private readonly episodeId: EpisodeIdFn,
     /** makes the fold for one episode, given its start time (the action reducer, in the pipeline). */
     private readonly newBuilder: (startTs: number) => EpisodeBuilder<Body>,
+    /** how late a restrictive control record may be and still correct what was written (privacy.late_control_ms). */
+    private readonly lateControlMs = Infinity,
   ) {
     this.sweepEveryMs = Math.max(1000, Math.min(60_000, Math.floor(settings.inactivity_gap_ms / 10)));
   }
@@ -214,17 +235,19 @@ export class Sessionizer<GateState, Body> {
 
   /**
    * Adds one decoded event; closed episodes are appended to `out`. `offset` is the event's
-   * position in its source (Kafka offset), used only to tell what may be committed.
+   * position in its source (Kafka offset), used only to tell what may be committed. Returns a
+   * dead letter's reason for a restrictive control record later than `late_control_ms`, which
+   * still restricts (see `late`), else undefined.
    */
-  push(event: InputEvent, out: ClosedEpisode<Body>[], offset = 0): void {
+  push(event: InputEvent, out: ClosedEpisode<Body>[], offset = 0): string | undefined {
     this.counters.events_in++;
     const device = this.deviceOf(event);
+    let deadLetter: string | undefined;
 
     if (!device.isAfterLastFinalized(event)) {
       // Already past this point: a retry of the last placed event, or an event too late to place.
-      const retry = device.lastFinalizedTs === event.ts && device.lastFinalizedSeq === event.seq && device.lastFinalizedId === eventIdHash(event);
-      if (retry) this.counters.duplicate++;
-      else this.counters.late++;
+      if (device.isRetryOfLastFinalized(event)) this.counters.duplicate++;
+      else deadLetter = this.late(device, event, offset, out);
     } else if (!this.insertPending(device, event, offset)) {
       this.counters.duplicate++;
     } else {
@@ -236,6 +259,44 @@ export class Sessionizer<GateState, Body> {
       this.nextSweep = this.streamTime + this.sweepEveryMs;
       this.closeQuietDevices(this.streamTime, out);
     }
+    return deadLetter;
+  }
+
+  /**
+   * An event older than what the device already placed: counted as late and not placed. When it
+   * is a control record that restricts, the gate takes its restrictive reading for what comes
+   * (PrivacyGate.lateRestriction), and the open episode it covers carries the restriction to its
+   * close (privacy/late.ts), ended at once when the restriction drops what it covers. Nothing
+   * carried over from before it (window, frame) starts the next episode. Later than
+   * `lateControlMs` behind the device's newest event, it does all that too and is a dead letter:
+   * episodes already written are not corrected.
+   */
+  private late(device: DeviceStream<GateState, Body>, event: InputEvent, offset: number, out: ClosedEpisode<Body>[]): string | undefined {
+    this.counters.late++;
+    const restriction = this.gate.lateRestriction?.(event, device.gateState) ?? null;
+    if (restriction === null) return undefined;
+    this.trackLateGateState(device, event, offset);
+    device.lastFocus = null;
+    device.lastFrame = null;
+    const open = device.open;
+    if (open !== null && open.startTs + open.lastMs >= restriction.from && restriction.until > open.startTs) {
+      (open.late ??= []).push(restriction);
+      if (restriction.kind === 'cut') this.close(device, restriction.reason, out);
+    }
+    if (restriction.kind === 'untitle') return undefined;
+    const lateBy = device.maxTs - event.ts;
+    if (lateBy <= this.lateControlMs) return undefined;
+    return `control record ${lateBy} ms late, beyond privacy.late_control_ms (${this.lateControlMs} ms): applied to the open episode and what follows, but episodes already written were not corrected`;
+  }
+
+  /**
+   * A late restrictive record may now be where the device's gate state comes from: a consumer
+   * resuming reads from the earlier of it and the record the state came from before.
+   */
+  private trackLateGateState(device: DeviceStream<GateState, Body>, event: InputEvent, offset: number): void {
+    const at = smallInt(offset);
+    if (event.type === 'focus') device.focusOffset = device.focusOffset === NO_RECORD ? at : Math.min(device.focusOffset, at);
+    if (event.geo !== undefined) device.geoOffset = device.geoOffset === NO_RECORD ? at : Math.min(device.geoOffset, at);
   }
 
   /**
@@ -281,7 +342,7 @@ export class Sessionizer<GateState, Body> {
 
   /**
    * Puts an event in its (ts, seq) place among the pending ones; false when it is a client retry
-   * of one already there (same event id at the same place). Retries arrive within moments, so
+   * of one already there (same place, same id fingerprint, same content: same-record.ts). Retries arrive within moments, so
    * looking where the event would go finds them without a set of every id seen.
    */
   private insertPending(device: DeviceStream<GateState, Body>, event: InputEvent, offset: number): boolean {
@@ -299,7 +360,7 @@ export class Sessionizer<GateState, Body> {
     for (let j = i - 1; j >= device.pendingHead; j--) {
       const other = pending[j];
       if (other.ts !== event.ts || other.seq !== event.seq) break;
-      if (eventIdHash(other) === eventIdHash(event)) return false;
+      if (eventIdHash(other) === eventIdHash(event) && sameRecord(other, event)) return false;
     }
     if (end === pending.length) {
       const head = device.pendingHead;
@@ -354,6 +415,15 @@ export class Sessionizer<GateState, Body> {
    */
   restore(event: InputEvent, offset: number): void {
     const device = this.deviceOf(event);
+    if (event.user_id !== device.userId) this.changeUser(device, event.user_id, []);
+    if (event.ts < device.maxTs - this.settings.grace_ms) {
+      // late the first time too: only what it restricts is rebuilt, never a loosening
+      if (this.gate.lateRestriction?.(event, device.gateState)) {
+        device.lastFocus = null;
+        device.lastFrame = null;
+      }
+      return;
+    }
     this.trackGateState(device, event, offset);
     const result = this.gate.admit(event, device.gateState);
     if (result.verdict === 'keep') {
@@ -438,6 +508,7 @@ export class Sessionizer<GateState, Body> {
 
   /** One event of one device, in (ts, seq) order. */
   private process(device: DeviceStream<GateState, Body>, event: InputEvent, offset: number, out: ClosedEpisode<Body>[]): void {
+    if (event.user_id !== device.userId) this.changeUser(device, event.user_id, out);
     this.trackGateState(device, event, offset);
     const result = this.gate.admit(event, device.gateState);
     if (result.verdict === 'drop') return;
@@ -485,6 +556,21 @@ export class Sessionizer<GateState, Body> {
     if (isActivity(type)) open.lastActivityMs = open.lastMs;
   }
 
+  /**
+   * Another person is at the device: the open episode is theirs no longer and ends; nothing of the
+   * first person (their window's title, their last frame, a max_duration link) is carried into
+   * the second person's episodes. The gate's view of the device (window, geo, pause) stays: it
+   * describes the device, and the gate judges each event under its own person's registry rules.
+   */
+  private changeUser(device: DeviceStream<GateState, Body>, userId: string, out: ClosedEpisode<Body>[]): void {
+    if (device.open !== null) this.close(device, 'user_change', out);
+    device.userId = userId;
+    device.lastFocus = null;
+    device.lastFrame = null;
+    device.lastClosedId = null;
+    device.lastClosedReason = null;
+  }
+
   private open(device: DeviceStream<GateState, Body>, first: InputEvent, offset: number): OpenEpisode<Body> {
     const continues = device.lastClosedReason === 'max_duration' ? device.lastClosedId : null;
     const builder = this.newBuilder(first.ts);
@@ -506,6 +592,7 @@ export class Sessionizer<GateState, Body> {
       lastMs: 0,
       nEvents: 0,
       builder,
+      late: null,
     };
     device.open = open;
     return open;
@@ -529,6 +616,7 @@ export class Sessionizer<GateState, Body> {
       end_ts: open.startTs + open.lastMs,
       n_events: open.nEvents,
       body: open.builder.finish(),
+      late: open.late,
     });
   }
 }

@@ -32,6 +32,14 @@ export type StripRule = (typeof STRIP_RULES)[number];
 
 export type PrivacyRule = DropRule | StripRule;
 
+/** What became of control records that came later than the grace period (lateControl). */
+export const LATE_CONTROL_OUTCOMES = [
+  'applied', // restrictive: applied from its ts to what was open and what comes (docs/PRIVACY.md)
+  'loosening_dropped', // would have loosened (a focus into a plain window, a resume, ...): dropped
+  'beyond_limit', // restrictive but later than privacy.late_control_ms: applied, and a dead letter
+] as const;
+export type LateControlOutcome = (typeof LATE_CONTROL_OUTCOMES)[number];
+
 function zeroCounts(keys: readonly string[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const key of keys) counts[key] = 0;
@@ -50,6 +58,8 @@ export class PrivacyAudit {
   readonly strippedFields: Record<string, number> = zeroCounts(STRIP_RULES);
   /** exemption reasons, counted per dropped event (so they add up to droppedEvents.exempt). */
   readonly exemptionReasons: Record<string, number> = zeroCounts(EXEMPTION_REASONS);
+  /** control records later than the grace period, by what became of them. */
+  readonly lateControl: Record<string, number> = zeroCounts(LATE_CONTROL_OUTCOMES);
 
   drop(rule: DropRule, n = 1): void {
     this.droppedEvents[rule] = (this.droppedEvents[rule] ?? 0) + n;
@@ -63,7 +73,12 @@ export class PrivacyAudit {
     this.exemptionReasons[reason] = (this.exemptionReasons[reason] ?? 0) + n;
   }
 
+  late(outcome: LateControlOutcome): void {
+    this.lateControl[outcome] = (this.lateControl[outcome] ?? 0) + 1;
+  }
+
   merge(other: PrivacyAudit): void {
+    for (const [outcome, n] of Object.entries(other.lateControl)) this.lateControl[outcome] = (this.lateControl[outcome] ?? 0) + n;
     for (const [rule, n] of Object.entries(other.droppedEvents)) this.droppedEvents[rule] = (this.droppedEvents[rule] ?? 0) + n;
     for (const [rule, n] of Object.entries(other.strippedFields)) this.strippedFields[rule] = (this.strippedFields[rule] ?? 0) + n;
     for (const [reason, n] of Object.entries(other.exemptionReasons)) {
@@ -72,11 +87,17 @@ export class PrivacyAudit {
   }
 
   /** Sorted keys, so the manifest is byte-identical on replay. */
-  toJSON(): { dropped_events: Record<string, number>; stripped_fields: Record<string, number>; exemption_reasons: Record<string, number> } {
+  toJSON(): {
+    dropped_events: Record<string, number>;
+    stripped_fields: Record<string, number>;
+    exemption_reasons: Record<string, number>;
+    late_control_records: Record<string, number>;
+  } {
     return {
       dropped_events: sorted(this.droppedEvents),
       stripped_fields: sorted(this.strippedFields),
       exemption_reasons: sorted(this.exemptionReasons),
+      late_control_records: sorted(this.lateControl),
     };
   }
 }

@@ -35,7 +35,8 @@
 //   typing, and a `key` that is no key code is text, stripped whatever is held.
 import type { PrivacySettings } from '../config.ts';
 import { copyInputEvent, type InputEvent, type Redaction, type WindowContext } from '../contract/events.ts';
-import type { BoundaryReason, EventGate } from '../contract/gate.ts';
+import type { BoundaryReason, EventGate, LateRestriction } from '../contract/gate.ts';
+import type { EndReason } from '../contract/episode.ts';
 import type { DropRule, PrivacyAudit } from './audit.ts';
 import { isKeyCode, modifierBits } from '../contract/keys.ts';
 import { heldModifierOfCode, isNonPrintingCode, isShortcut } from './keys.ts';
@@ -59,6 +60,9 @@ export class DevicePrivacyState {
   geoEu = false;
   /** events with ts before this are paused; -Infinity when no pause is running. */
   pausedUntil = -Infinity;
+  /** ts of the latest focus and of the latest geo the device placed: a late one before them is not the current one. */
+  focusTs = -Infinity;
+  geoTs = -Infinity;
   /** command modifiers held down, from modifier key events, for agents that send no `modifiers`. */
   heldModifiers = 0;
   /** an event was kept since the last boundary: an episode may be open. */
@@ -252,7 +256,6 @@ export class PrivacyGate implements EventGate<DevicePrivacyState> {
     return BOUNDARY[reason];
   }
 
-  /** Updates the device state from any event, whatever the verdict on it. */
   /** A pause lasts its requested `duration_ms`, at most `max_pause_ms`; a missing or invalid duration means the cap. */
   pauseEnd(event: InputEvent): number {
     const requested = event.duration_ms;
@@ -261,14 +264,16 @@ export class PrivacyGate implements EventGate<DevicePrivacyState> {
     return event.ts + duration;
   }
 
+  /** Updates the device state from any event, whatever the verdict on it. */
   private observe(event: InputEvent, state: DevicePrivacyState): void {
     if (event.geo !== undefined) {
-      const geo = event.geo;
-      state.geoEu = typeof geo !== 'string' || geo.trim().length !== 2 || this.rules.euRegions.has(normalizeRegion(geo));
+      state.geoEu = this.isEuGeo(event.geo);
+      state.geoTs = event.ts;
     }
     switch (event.type) {
       case 'focus':
         this.observeFocus(event.context, state);
+        state.focusTs = event.ts;
         return;
       case 'pause': {
         const until = this.pauseEnd(event);
@@ -290,6 +295,80 @@ export class PrivacyGate implements EventGate<DevicePrivacyState> {
         state.heldModifiers = 0;
         return;
     }
+  }
+
+  /** a geo that is not a two-letter code counts as EU. */
+  private isEuGeo(geo: unknown): boolean {
+    return typeof geo !== 'string' || geo.trim().length !== 2 || this.rules.euRegions.has(normalizeRegion(geo));
+  }
+
+  /**
+   * A control record older than what the device already placed. When it restricts (a focus into
+   * an EU-linked, sensitive or unreadable window, a geo in the EU, a pause, a lock), the device's
+   * state takes its reading where it is the latest of its kind in event order (the window, the
+   * geo), or the wider pause; only ever towards restriction, never loosening what a later record
+   * set. Returns the stretch it covers (up to the next focus or geo the device placed after it, if
+   * any), or null for a record that restricts nothing, which is dropped. A focus into a plain
+   * window loosens nothing either, but the windows recorded for what it covers were not the ones
+   * in front: their titles and urls go (`untitle`). Counted in the audit.
+   */
+  lateRestriction(event: InputEvent, state: DevicePrivacyState): LateRestriction | null {
+    const ts = event.ts;
+    let kind: LateRestriction['kind'] | null = null;
+    let reason: EndReason = 'sensitive';
+    let until = -Infinity;
+    if (event.geo !== undefined && this.isEuGeo(event.geo)) {
+      kind = 'strip';
+      if (ts >= state.geoTs) {
+        state.geoEu = true;
+        until = Infinity;
+      } else until = state.geoTs;
+    }
+    switch (event.type) {
+      case 'focus': {
+        const context = event.context as unknown;
+        const unknown = !isObject(context);
+        const sensitive = !unknown && this.isSensitive(context);
+        const euLinked = unknown || this.isEuLinked(context);
+        const latest = ts >= state.focusTs;
+        if (!unknown && !sensitive && !euLinked) {
+          // a plain window loosens nothing; what was kept after it was recorded in another window
+          if (kind === null) {
+            this.audit.late('loosening_dropped');
+            return { kind: 'untitle', from: ts, until: latest ? Infinity : state.focusTs, reason };
+          }
+          break;
+        }
+        if (unknown || sensitive) kind = 'cut';
+        else kind ??= 'strip';
+        until = Math.max(until, latest ? Infinity : state.focusTs);
+        if (latest) {
+          if (unknown) state.contextKnown = false;
+          if (sensitive) state.contextSensitive = true;
+          state.contextEuLinked = true;
+        }
+        break;
+      }
+      case 'pause': {
+        const end = this.pauseEnd(event);
+        if (end > state.pausedUntil) state.pausedUntil = end;
+        kind = 'cut';
+        reason = 'pause';
+        until = Math.max(until, end);
+        break;
+      }
+      case 'lock':
+        kind = 'cut';
+        reason = 'lock';
+        until = Infinity;
+        break;
+    }
+    if (kind === null) {
+      this.audit.late('loosening_dropped');
+      return null;
+    }
+    this.audit.late('applied');
+    return { kind, from: ts, until, reason };
   }
 
   private observeFocus(context: unknown, state: DevicePrivacyState): void {

@@ -88,7 +88,7 @@ export const COLUMN_DESCRIPTIONS: Readonly<Record<string, string>> = {
   start_day: 'UTC day the episode started (no time of day is kept).',
   duration_ms: 'Episode length in milliseconds (at most the configured maximum, 60 min by default).',
   end_reason:
-    'Why the episode ended: gap (inactivity), lock, pause, max_duration, sensitive, exempt or end_of_stream.',
+    'Why the episode ended: gap (inactivity), lock, pause, max_duration, sensitive, exempt, user_change (another person on the device) or end_of_stream.',
   continues: 'episode_id of the episode this one continues after hitting the maximum duration, else null.',
   screen_width: 'Screen width in pixels the normalized coordinates refer to; null when unknown.',
   screen_height: 'Screen height in pixels; null when unknown.',
