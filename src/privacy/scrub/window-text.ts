@@ -14,7 +14,7 @@
 // longer line up with its characters.
 import type { Action } from '../../contract/episode.ts';
 import type { PrivacyAudit } from '../audit.ts';
-import { findSpans, type Span } from './detect.ts';
+import { findSpans, mayHoldSensitive, type Span } from './detect.ts';
 
 /** A character of the rebuilt text: which action typed it (-1: a line break the keys made), where in its text. */
 interface Cells {
@@ -69,6 +69,13 @@ function scrubWindow(actions: Action[], from: number, to: number, audit: Privacy
     else if (isEditKey(a)) edits = true;
   }
   if (pieces === 0) return;
+  // without edits the window's text is its pieces joined, and each piece is part of it: when the
+  // one pass over that text finds nothing any detector needs, neither the text nor a piece holds a match
+  if (!edits) {
+    let joined = '';
+    for (let i = from; i < to; i++) if (hasText(actions[i])) joined += actions[i].text!;
+    if (!mayHoldSensitive(joined)) return;
+  }
   // per action: the spans of its own text, and the span each character belongs to (by index into `spans`)
   const spans: Span[] = [];
   const cover = new Map<number, Int32Array>();
