@@ -77,7 +77,8 @@ export function ensureDir(dir: string): void {
   }
 }
 
-function fsyncDir(dir: string): void {
+/** Makes a directory's entries (a rename, a new file) durable. */
+export function fsyncDir(dir: string): void {
   const fd = openSync(dir, 'r');
   try {
     fsyncSync(fd);

@@ -1,9 +1,9 @@
 // A dataset that is rebuilt whole (replay) is written beside the one it replaces, in a staging
 // directory of the same parent, and swapped in only once it is complete: a run that fails leaves
 // the previous dataset as it was, and a reader never sees half of each.
-import { closeSync, cpSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { TEMP_PREFIX } from './atomic.ts';
+import { fsyncDir, TEMP_PREFIX } from './atomic.ts';
 import { claimDatasetDir, datasetIdentity, IDENTITY_FILE } from './dataset-identity.ts';
 import { CARD_FILE } from './card.ts';
 import { MANIFEST_FILE } from './manifest.ts';
@@ -54,14 +54,5 @@ export function swapIn(staging: string, out: string): void {
   } else {
     renameSync(staging, out);
     fsyncDir(dirname(out));
-  }
-}
-
-function fsyncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }
